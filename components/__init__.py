@@ -1,0 +1,1 @@
+"""Reusable Pulumi components for event-driven serverless systems on AWS."""

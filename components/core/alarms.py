@@ -1,0 +1,142 @@
+"""The one alarm builder, and pure functions returning the standard alarm specs.
+
+Missing-data treatment is chosen per metric family (../shared/reference/ALARMS.md): error-like
+metrics are sparse (missing = healthy), backlog metrics report continuously (missing = unknown),
+and a heartbeat ("did not run") is breaching when silent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from components.core.context import StackContext
+from components.core.naming import physical_name
+from components.settings import AlarmSettings
+
+NOT_BREACHING = "notBreaching"
+MISSING = "missing"
+BREACHING = "breaching"
+
+TREAT_MISSING_DATA: Mapping[str, str] = {
+    "errors": NOT_BREACHING,
+    "throttles": NOT_BREACHING,
+    "duration": NOT_BREACHING,
+    "async_losses": NOT_BREACHING,
+    "api_errors": NOT_BREACHING,
+    "api_latency": NOT_BREACHING,
+    "dynamodb": NOT_BREACHING,
+    "kinesis_write": NOT_BREACHING,
+    "events": NOT_BREACHING,
+    "sns": NOT_BREACHING,
+    "scheduler": NOT_BREACHING,
+    "iterator_age": MISSING,
+    "queue_age": MISSING,
+    "dlq_depth": MISSING,
+    "concurrency": MISSING,
+    "heartbeat": BREACHING,
+}
+
+CRITICAL = "critical"
+WARNING = "warning"
+
+
+class AlarmConfigError(ValueError):
+    """An alarm that could never fire, or would fire on nothing."""
+
+
+@dataclass(frozen=True)
+class AlarmSpec:
+    """One metric alarm. ``threshold`` must be positive; ``family`` picks missing-data handling."""
+
+    family: str
+    namespace: str
+    metric_name: str
+    dimensions: Mapping[str, pulumi.Input[str]]
+    threshold: float
+    description: str
+    statistic: str | None = "Sum"
+    extended_statistic: str | None = None
+    comparison: str = "GreaterThanOrEqualToThreshold"
+    severity: str = CRITICAL
+    period_seconds: int | None = None
+    evaluation_periods: int | None = None
+    datapoints_to_alarm: int | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+def build_alarm(ctx: StackContext, name: str, spec: AlarmSpec, parent: pulumi.Resource) -> aws.cloudwatch.MetricAlarm:
+    """A metric alarm with alarm and OK actions to the stack's alert topic."""
+    if spec.family not in TREAT_MISSING_DATA:
+        raise AlarmConfigError(f"alarm '{name}': unknown metric family '{spec.family}'")
+    if spec.threshold <= 0:
+        raise AlarmConfigError(f"alarm '{name}': threshold must be greater than zero (got {spec.threshold})")
+    if (spec.statistic is None) == (spec.extended_statistic is None):
+        raise AlarmConfigError(f"alarm '{name}': set exactly one of statistic and extended_statistic")
+    alarms: AlarmSettings = ctx.settings.alarms
+    evaluation = spec.evaluation_periods or alarms.evaluation_periods
+    datapoints = min(spec.datapoints_to_alarm or alarms.datapoints_to_alarm, evaluation)
+    return aws.cloudwatch.MetricAlarm(
+        name,
+        name=physical_name(ctx.settings, name, max_length=255),
+        alarm_description=spec.description,
+        namespace=spec.namespace,
+        metric_name=spec.metric_name,
+        dimensions=dict(spec.dimensions),
+        statistic=spec.statistic,
+        extended_statistic=spec.extended_statistic,
+        comparison_operator=spec.comparison,
+        threshold=spec.threshold,
+        period=spec.period_seconds or alarms.period_seconds,
+        evaluation_periods=evaluation,
+        datapoints_to_alarm=datapoints,
+        treat_missing_data=TREAT_MISSING_DATA[spec.family],
+        alarm_actions=[ctx.alert_topic_arn],
+        ok_actions=[ctx.alert_topic_arn],
+        tags={"severity": spec.severity, **spec.tags},
+        opts=ctx.options(parent),
+    )
+
+
+def function_alarm_specs(alarms: AlarmSettings, function_name: pulumi.Input[str], timeout_seconds: int) -> dict[str, AlarmSpec]:
+    """Errors, throttles and duration-near-timeout for one function."""
+    dimensions = {"FunctionName": function_name}
+    duration_ms = timeout_seconds * 1000 * alarms.duration_percent_of_timeout / 100
+    return {
+        "errors": AlarmSpec(
+            family="errors", namespace="AWS/Lambda", metric_name="Errors", dimensions=dimensions,
+            threshold=alarms.errors_threshold, description="Function invocations are failing.",
+        ),
+        "throttles": AlarmSpec(
+            family="throttles", namespace="AWS/Lambda", metric_name="Throttles", dimensions=dimensions,
+            threshold=alarms.throttles_threshold, description="Function invocations are throttled.",
+        ),
+        "duration": AlarmSpec(
+            family="duration", namespace="AWS/Lambda", metric_name="Duration", dimensions=dimensions,
+            statistic="Maximum", threshold=duration_ms, severity=WARNING,
+            description=f"Function duration is above {alarms.duration_percent_of_timeout}% of its {timeout_seconds} s timeout.",
+        ),
+    }
+
+
+def queue_alarm_specs(
+    alarms: AlarmSettings, queue_name: pulumi.Input[str], dlq_name: pulumi.Input[str], age_threshold_seconds: int | None = None
+) -> dict[str, AlarmSpec]:
+    """Oldest-message age on the queue and any message at all on its dead-letter queue."""
+    return {
+        "age": AlarmSpec(
+            family="queue_age", namespace="AWS/SQS", metric_name="ApproximateAgeOfOldestMessage",
+            dimensions={"QueueName": queue_name}, statistic="Maximum",
+            threshold=age_threshold_seconds or alarms.queue_age_seconds,
+            description="Messages are waiting longer than expected: the consumer is failing or too slow.",
+        ),
+        "dlq-depth": AlarmSpec(
+            family="dlq_depth", namespace="AWS/SQS", metric_name="ApproximateNumberOfMessagesVisible",
+            dimensions={"QueueName": dlq_name}, statistic="Maximum", threshold=1,
+            evaluation_periods=1, datapoints_to_alarm=1,
+            description="Messages reached the dead-letter queue: inspect them, fix the cause, then redrive.",
+        ),
+    }

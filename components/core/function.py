@@ -1,0 +1,217 @@
+"""The one Lambda function builder.
+
+Merge order, written down once: :func:`function_defaults` (from settings and the function's
+class profile), then the caller's :class:`FunctionSpec` overrides, then what the builder requires
+(its log group, its role, tracing, the Powertools layer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.core.alarms import build_alarm, function_alarm_specs
+from components.core.archive import LAMBDAS_ROOT, function_archive, handler_string
+from components.core.context import StackContext
+from components.core.iam import Grant, policy_document, service_assume_role_policy
+from components.core.naming import physical_name
+from components.settings import MAX_API_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS, MEMORY_RANGE_MB, Settings
+
+POWERTOOLS_LAYER_ACCOUNT = "017000801446"
+LIVE_ALIAS = "live"
+# Lambda's logging_config levels differ from Python's for warnings.
+_LAMBDA_LOG_LEVEL = {"DEBUG": "DEBUG", "INFO": "INFO", "WARNING": "WARN", "ERROR": "ERROR"}
+
+
+class FunctionConfigError(ValueError):
+    """A function specification that cannot be deployed as asked."""
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """What a component says about one function; everything else comes from settings.
+
+    ``function_class`` (api, worker, stream, job) picks the memory/timeout/concurrency profile;
+    ``memory_mb``/``timeout_seconds``/``reserved_concurrency`` override it for this function only
+    (e.g. a memory size measured with Lambda Power Tuning).
+    """
+
+    folder: str
+    function_class: str
+    description: str = ""
+    environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    grants: Sequence[Grant] = ()
+    memory_mb: int | None = None
+    timeout_seconds: int | None = None
+    reserved_concurrency: int | None = None
+    lambdas_root: Path = LAMBDAS_ROOT
+
+
+@dataclass
+class BuiltFunction:
+    function: aws.lambda_.Function
+    role: aws.iam.Role
+    log_group: aws.cloudwatch.LogGroup
+    name: str
+    timeout_seconds: int
+    memory_mb: int
+    alias: aws.lambda_.Alias | None = None
+    alarms: dict[str, aws.cloudwatch.MetricAlarm] = field(default_factory=dict)
+
+    @property
+    def target_arn(self) -> pulumi.Output[str]:
+        """What triggers invoke: the alias when provisioned concurrency is on, else the function."""
+        return self.alias.arn if self.alias else self.function.arn
+
+    @property
+    def invoke_arn(self) -> pulumi.Output[str]:
+        return self.alias.invoke_arn if self.alias else self.function.invoke_arn
+
+    @property
+    def qualifier(self) -> str | None:
+        return LIVE_ALIAS if self.alias else None
+
+
+def powertools_layer_arn(settings: Settings, partition: str = "aws") -> str:
+    python = settings.runtime.replace(".", "")
+    return (
+        f"arn:{partition}:lambda:{settings.region}:{POWERTOOLS_LAYER_ACCOUNT}:layer:"
+        f"AWSLambdaPowertoolsPythonV3-{python}-{settings.architecture}:{settings.powertools_layer_version}"
+    )
+
+
+def powertools_environment(settings: Settings) -> dict[str, str]:
+    return {
+        "POWERTOOLS_SERVICE_NAME": settings.service,
+        "POWERTOOLS_METRICS_NAMESPACE": settings.service,
+        "POWERTOOLS_LOG_LEVEL": settings.log_level,
+        "ENVIRONMENT": settings.stack,
+    }
+
+
+def function_defaults(settings: Settings, spec: FunctionSpec) -> dict[str, Any]:
+    """Sizing for one function: its class profile, then the spec's own overrides."""
+    profile = settings.profile(spec.function_class)
+    memory = spec.memory_mb if spec.memory_mb is not None else profile.memory_mb
+    timeout = spec.timeout_seconds if spec.timeout_seconds is not None else profile.timeout_seconds
+    reserved = spec.reserved_concurrency if spec.reserved_concurrency is not None else profile.reserved_concurrency
+    limit = MAX_API_TIMEOUT_SECONDS if spec.function_class == "api" else MAX_TIMEOUT_SECONDS
+    problems = []
+    if not MEMORY_RANGE_MB[0] <= memory <= MEMORY_RANGE_MB[1]:
+        problems.append(f"memory {memory} MB is outside {MEMORY_RANGE_MB[0]}-{MEMORY_RANGE_MB[1]} MB")
+    if not 1 <= timeout <= limit:
+        problems.append(f"timeout {timeout} s is outside 1-{limit} s for a {spec.function_class} function")
+    if reserved is not None and reserved < 1:
+        problems.append(f"reserved concurrency {reserved} would stop the function; leave it unset instead")
+    if problems:
+        raise FunctionConfigError(f"function '{spec.folder}': " + "; ".join(problems))
+    return {
+        "memory_size": memory,
+        "timeout": timeout,
+        "reserved_concurrent_executions": reserved,
+        "provisioned_concurrency": profile.provisioned_concurrency,
+    }
+
+
+def build_function(ctx: StackContext, name: str, spec: FunctionSpec, parent: pulumi.Resource) -> BuiltFunction:
+    """A function with its own log group, least-privilege role, tracing, Powertools and alarms."""
+    settings = ctx.settings
+    sizing = function_defaults(settings, spec)
+    code = function_archive(spec.folder, spec.lambdas_root)  # raises before anything is registered
+    function_name = physical_name(settings, name)
+
+    log_group = aws.cloudwatch.LogGroup(
+        f"{name}-logs",
+        name=f"/aws/lambda/{function_name}",
+        retention_in_days=settings.log_retention_days,
+        opts=ctx.options(parent),
+    )
+    role = aws.iam.Role(
+        f"{name}-role",
+        assume_role_policy=service_assume_role_policy("lambda.amazonaws.com", ctx.account_id),
+        description=f"Execution role of {function_name}",
+        opts=ctx.options(parent),
+    )
+    statements = [
+        {
+            "Sid": "OwnLogGroup",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": [pulumi.Output.concat(log_group.arn, ":*")],
+        },
+        {
+            "Sid": "XRay",
+            "Effect": "Allow",
+            "Action": ["xray:PutTelemetryRecords", "xray:PutTraceSegments"],
+            "Resource": ["*"],
+        },
+        *(grant.statement() for grant in spec.grants),
+    ]
+    role_policy = aws.iam.RolePolicy(
+        f"{name}-policy",
+        role=role.id,
+        policy=policy_document(statements),
+        opts=ctx.options(parent),
+    )
+
+    provisioned = sizing["provisioned_concurrency"]
+    function = aws.lambda_.Function(
+        name,
+        name=function_name,
+        description=spec.description or None,
+        role=role.arn,
+        runtime=settings.runtime,
+        architectures=[settings.architecture],
+        handler=handler_string(spec.folder),
+        code=code,
+        memory_size=sizing["memory_size"],
+        timeout=sizing["timeout"],
+        reserved_concurrent_executions=sizing["reserved_concurrent_executions"],
+        publish=bool(provisioned),
+        layers=[powertools_layer_arn(settings, ctx.partition)],
+        tracing_config={"mode": "Active"},
+        logging_config={
+            "log_format": "JSON",
+            "log_group": log_group.name,
+            "application_log_level": _LAMBDA_LOG_LEVEL[settings.log_level],
+            "system_log_level": "WARN",
+        },
+        environment={"variables": {**powertools_environment(settings), **spec.environment}},
+        # The log group and permissions exist before the first invocation can log.
+        opts=ctx.options(parent, depends_on=[log_group, role_policy]),
+    )
+
+    alias = None
+    if provisioned:
+        alias = aws.lambda_.Alias(
+            f"{name}-alias",
+            name=LIVE_ALIAS,
+            function_name=function.name,
+            function_version=function.version,
+            opts=ctx.options(parent),
+        )
+        aws.lambda_.ProvisionedConcurrencyConfig(
+            f"{name}-provisioned",
+            function_name=function.name,
+            qualifier=alias.name,
+            provisioned_concurrent_executions=provisioned,
+            opts=ctx.options(parent),
+        )
+
+    built = BuiltFunction(
+        function=function,
+        role=role,
+        log_group=log_group,
+        name=function_name,
+        timeout_seconds=sizing["timeout"],
+        memory_mb=sizing["memory_size"],
+        alias=alias,
+    )
+    for suffix, alarm in function_alarm_specs(settings.alarms, function.name, built.timeout_seconds).items():
+        built.alarms[suffix] = build_alarm(ctx, f"{name}-{suffix}", alarm, parent)
+    return built

@@ -1,0 +1,142 @@
+"""The one queue builder: a queue, its dead-letter queue, TLS-only policies and their alarms."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.core.alarms import build_alarm, queue_alarm_specs
+from components.core.context import StackContext
+from components.core.iam import deny_insecure_transport, policy_document
+from components.core.naming import physical_name
+
+FOURTEEN_DAYS = 14 * 24 * 3600
+FOUR_DAYS = 4 * 24 * 3600
+MAX_VISIBILITY_TIMEOUT = 12 * 3600
+# AWS Lambda: a queue's visibility timeout should be at least six times the consuming function's
+# timeout, so a message is not received again while a retried batch is still in flight.
+VISIBILITY_TIMEOUT_FACTOR = 6
+
+
+class QueueConfigError(ValueError):
+    """A queue that would redeliver in-flight messages or lose failed ones."""
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    """What a component says about one queue; the rest are the builder's defaults.
+
+    ``queue_statements``/``dlq_statements`` are extra policy statements (e.g. an EventBridge rule
+    allowed to send); the builder fills in ``Resource`` and adds the TLS-only deny.
+    """
+
+    consumer_timeout_seconds: int
+    fifo: bool = False
+    retention_seconds: int = FOUR_DAYS
+    visibility_timeout_seconds: int | None = None
+    max_receive_count: int | None = None
+    age_alarm_seconds: int | None = None
+    queue_statements: Sequence[Mapping[str, Any]] = ()
+    dlq_statements: Sequence[Mapping[str, Any]] = ()
+
+
+@dataclass
+class BuiltQueue:
+    queue: aws.sqs.Queue
+    dlq: aws.sqs.Queue
+    visibility_timeout_seconds: int
+    max_receive_count: int
+    alarms: dict[str, aws.cloudwatch.MetricAlarm] = field(default_factory=dict)
+
+
+def queue_defaults(spec: QueueSpec, default_max_receive_count: int) -> dict[str, int]:
+    """Visibility timeout, receive count and retentions, checked against each other."""
+    minimum_visibility = VISIBILITY_TIMEOUT_FACTOR * spec.consumer_timeout_seconds
+    visibility = spec.visibility_timeout_seconds if spec.visibility_timeout_seconds is not None else minimum_visibility
+    max_receive = spec.max_receive_count if spec.max_receive_count is not None else default_max_receive_count
+    problems = []
+    if spec.consumer_timeout_seconds < 1:
+        problems.append(f"consumer timeout must be at least 1 s (got {spec.consumer_timeout_seconds})")
+    if visibility < minimum_visibility:
+        problems.append(
+            f"visibility timeout {visibility} s is below {VISIBILITY_TIMEOUT_FACTOR} x the consumer's "
+            f"{spec.consumer_timeout_seconds} s timeout ({minimum_visibility} s)"
+        )
+    if visibility > MAX_VISIBILITY_TIMEOUT:
+        problems.append(f"visibility timeout {visibility} s exceeds SQS's maximum of {MAX_VISIBILITY_TIMEOUT} s")
+    if max_receive < 3:
+        problems.append(f"maxReceiveCount {max_receive} would dead-letter on a transient fault; use 3 or more")
+    if not 60 <= spec.retention_seconds <= FOURTEEN_DAYS:
+        problems.append(f"retention {spec.retention_seconds} s is outside SQS's 60-{FOURTEEN_DAYS} s")
+    if problems:
+        raise QueueConfigError("; ".join(problems))
+    # A DLQ keeps a standard message's original enqueue time, so it must hold messages at least
+    # as long as its source; fourteen days (the maximum) gives operators the most time.
+    return {
+        "visibility_timeout_seconds": visibility,
+        "max_receive_count": max_receive,
+        "message_retention_seconds": spec.retention_seconds,
+        "dlq_retention_seconds": max(FOURTEEN_DAYS, spec.retention_seconds),
+    }
+
+
+def build_queue(ctx: StackContext, name: str, spec: QueueSpec, parent: pulumi.Resource) -> BuiltQueue:
+    """A queue with a dead-letter queue, SSE-SQS, TLS-only policies and age/depth alarms."""
+    settings = ctx.settings
+    sizing = queue_defaults(spec, settings.queue_max_receive_count)
+    suffix = ".fifo" if spec.fifo else ""
+    fifo_args: dict[str, Any] = {"fifo_queue": True} if spec.fifo else {}
+
+    dlq = aws.sqs.Queue(
+        f"{name}-dlq",
+        name=physical_name(settings, f"{name}-dlq", max_length=80, suffix=suffix),
+        message_retention_seconds=sizing["dlq_retention_seconds"],
+        sqs_managed_sse_enabled=True,
+        **fifo_args,
+        opts=ctx.options(parent),
+    )
+    queue = aws.sqs.Queue(
+        name,
+        name=physical_name(settings, name, max_length=80, suffix=suffix),
+        message_retention_seconds=sizing["message_retention_seconds"],
+        visibility_timeout_seconds=sizing["visibility_timeout_seconds"],
+        receive_wait_time_seconds=20,  # long polling: fewer empty receives, lower cost
+        sqs_managed_sse_enabled=True,
+        redrive_policy=pulumi.Output.json_dumps(
+            {"deadLetterTargetArn": dlq.arn, "maxReceiveCount": sizing["max_receive_count"]}
+        ),
+        **fifo_args,
+        opts=ctx.options(parent),
+    )
+    # Only this queue may use the DLQ as its dead-letter target.
+    aws.sqs.RedriveAllowPolicy(
+        f"{name}-dlq-redrive-allow",
+        queue_url=dlq.id,
+        redrive_allow_policy=pulumi.Output.json_dumps(
+            {"redrivePermission": "byQueue", "sourceQueueArns": [queue.arn]}
+        ),
+        opts=ctx.options(parent),
+    )
+    for resource_name, target, extra in ((name, queue, spec.queue_statements), (f"{name}-dlq", dlq, spec.dlq_statements)):
+        aws.sqs.QueuePolicy(
+            f"{resource_name}-policy",
+            queue_url=target.id,
+            policy=policy_document(
+                [deny_insecure_transport("sqs:*", [target.arn]), *({**s, "Resource": target.arn} for s in extra)]
+            ),
+            opts=ctx.options(parent),
+        )
+
+    built = BuiltQueue(
+        queue=queue,
+        dlq=dlq,
+        visibility_timeout_seconds=sizing["visibility_timeout_seconds"],
+        max_receive_count=sizing["max_receive_count"],
+    )
+    for alarm_suffix, alarm in queue_alarm_specs(settings.alarms, queue.name, dlq.name, spec.age_alarm_seconds).items():
+        built.alarms[alarm_suffix] = build_alarm(ctx, f"{name}-{alarm_suffix}", alarm, parent)
+    return built

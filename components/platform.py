@@ -1,0 +1,106 @@
+"""Per-stack shared resources: the explicit provider's context and the alert topic."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_aws as aws
+
+from components.core.context import StackContext
+from components.core.iam import deny_insecure_transport, policy_document
+from components.core.naming import physical_name
+from components.settings import Settings
+
+COMPONENT_TYPE = "serverless:index:Platform"
+
+
+def stack_provider(settings: Settings) -> aws.Provider:
+    """The one provider every resource uses: region and default tags come from settings."""
+    return aws.Provider("aws", region=settings.region, default_tags={"tags": settings.tags})
+
+
+class Platform(pulumi.ComponentResource):
+    """The stack's alert topic (CloudWatch alarm and OK actions go here) and its KMS key.
+
+    CloudWatch cannot publish to a topic encrypted with the AWS-managed ``alias/aws/sns`` key, so
+    the topic uses a customer-managed key whose policy lets CloudWatch use it.
+    """
+
+    alert_topic: aws.sns.Topic
+    alert_key: aws.kms.Key
+    context: StackContext
+
+    def __init__(self, name: str, settings: Settings, provider: aws.Provider,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(COMPONENT_TYPE, name, None, opts)
+        account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=provider)).account_id
+        child = pulumi.ResourceOptions(parent=self, provider=provider)
+        alarm_arns = pulumi.Output.concat("arn:aws:cloudwatch:", settings.region, ":", account_id, ":alarm:*")
+
+        self.alert_key = aws.kms.Key(
+            f"{name}-alerts-key",
+            description=f"Encrypts the {settings.service}-{settings.stack} alert topic; usable by CloudWatch",
+            enable_key_rotation=True,
+            deletion_window_in_days=30 if settings.production else 7,
+            policy=policy_document([
+                {
+                    "Sid": "AccountAdministers",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": pulumi.Output.concat("arn:aws:iam::", account_id, ":root")},
+                    "Action": "kms:*",
+                    "Resource": "*",
+                },
+                {
+                    "Sid": "CloudWatchAlarmsEncrypt",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                    "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                    "Resource": "*",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+                },
+            ]),
+            opts=child,
+        )
+        aws.kms.Alias(
+            f"{name}-alerts-key-alias",
+            name=f"alias/{physical_name(settings, 'alerts')}",
+            target_key_id=self.alert_key.key_id,
+            opts=child,
+        )
+        self.alert_topic = aws.sns.Topic(
+            f"{name}-alerts",
+            name=physical_name(settings, "alerts", max_length=256),
+            kms_master_key_id=self.alert_key.arn,
+            opts=child,
+        )
+        aws.sns.TopicPolicy(
+            f"{name}-alerts-policy",
+            arn=self.alert_topic.arn,
+            policy=policy_document([
+                {
+                    "Sid": "CloudWatchAlarmsPublish",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                    "Action": "sns:Publish",
+                    "Resource": self.alert_topic.arn,
+                    "Condition": {
+                        "ArnLike": {"aws:SourceArn": alarm_arns},
+                        "StringEquals": {"aws:SourceAccount": account_id},
+                    },
+                },
+                deny_insecure_transport("sns:Publish", [self.alert_topic.arn]),
+            ]),
+            opts=child,
+        )
+        for index, email in enumerate(settings.alerts.emails):
+            aws.sns.TopicSubscription(
+                f"{name}-alerts-email-{index}", topic=self.alert_topic.arn, protocol="email", endpoint=email, opts=child
+            )
+        for index, url in enumerate(settings.alerts.https_endpoints):
+            aws.sns.TopicSubscription(
+                f"{name}-alerts-https-{index}", topic=self.alert_topic.arn, protocol="https", endpoint=url, opts=child
+            )
+
+        self.context = StackContext(
+            settings=settings, provider=provider, alert_topic_arn=self.alert_topic.arn, account_id=account_id
+        )
+        self.register_outputs({"alertTopicArn": self.alert_topic.arn})

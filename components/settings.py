@@ -1,0 +1,406 @@
+"""Typed, validated stack settings: the only reader of Pulumi config.
+
+Precedence, lowest first: the `default` declared in ``Pulumi.yaml``, then the stack's value in
+``Pulumi.<stack>.yaml``. ``Pulumi.yaml`` is the one home for key names, types, descriptions and
+defaults; this module adds ranges and cross-key rules. Validation collects every problem and
+raises one :class:`SettingsError` naming each bad key, before any resource is registered.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+PROJECT_FILE = Path(__file__).resolve().parent.parent / "Pulumi.yaml"
+
+FUNCTION_CLASSES = ("api", "worker", "stream", "job")
+ARCHITECTURES = ("arm64", "x86_64")
+# Lambda python runtimes that are neither deprecated nor blocked (python3.10 reached end of support in 2026).
+SUPPORTED_RUNTIMES = ("python3.11", "python3.12", "python3.13", "python3.14")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# CloudWatch Logs PutRetentionPolicy accepts only these values.
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+)
+MEMORY_RANGE_MB = (128, 10240)
+MAX_TIMEOUT_SECONDS = 900
+# API Gateway's integration timeout is 30 s; a function must answer before it.
+MAX_API_TIMEOUT_SECONDS = 29
+_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_NAME = re.compile(r"^[a-z][a-z0-9-]{1,30}$")
+
+
+class SettingsError(ValueError):
+    """Every problem found in a stack's settings, one line per bad key."""
+
+    def __init__(self, stack: str, problems: list[tuple[str, str]]) -> None:
+        self.stack = stack
+        self.problems = problems
+        lines = "\n".join(f"  - {key}: {why}" for key, why in problems)
+        super().__init__(f"invalid settings for stack '{stack}' ({len(problems)} problem(s)):\n{lines}")
+
+
+@dataclass(frozen=True)
+class FunctionProfile:
+    """Sizing of one class of functions (api, worker, stream, job)."""
+
+    memory_mb: int
+    timeout_seconds: int
+    reserved_concurrency: int | None = None
+    provisioned_concurrency: int = 0
+
+
+@dataclass(frozen=True)
+class AlarmSettings:
+    period_seconds: int
+    evaluation_periods: int
+    datapoints_to_alarm: int
+    errors_threshold: int
+    throttles_threshold: int
+    duration_percent_of_timeout: int
+    queue_age_seconds: int
+    iterator_age_ms: int
+    api_5xx_rate_percent: int
+    api_latency_p90_ms: int
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    emails: tuple[str, ...] = ()
+    https_endpoints: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DynamoDbSettings:
+    deletion_protection: bool
+    point_in_time_recovery: bool
+
+
+@dataclass(frozen=True)
+class Settings:
+    project: str
+    stack: str
+    service: str
+    owner: str
+    cost_center: str
+    region: str
+    production: bool
+    architecture: str
+    runtime: str
+    powertools_layer_version: int
+    log_retention_days: int
+    log_level: str
+    profiles: Mapping[str, FunctionProfile]
+    queue_max_receive_count: int
+    dynamodb: DynamoDbSettings
+    event_archive_retention_days: int
+    stream_retention_hours: int
+    alarms: AlarmSettings
+    alerts: AlertSettings = field(default_factory=AlertSettings)
+
+    @property
+    def environment(self) -> str:
+        return self.stack
+
+    @property
+    def tags(self) -> dict[str, str]:
+        """Default tags every resource carries through the stack's provider."""
+        return {
+            "environment": self.stack,
+            "service": self.service,
+            "owner": self.owner,
+            "cost-center": self.cost_center,
+            "managed-by": "pulumi",
+        }
+
+    def profile(self, function_class: str) -> FunctionProfile:
+        try:
+            return self.profiles[function_class]
+        except KeyError:
+            raise ValueError(
+                f"unknown function class '{function_class}'; expected one of {', '.join(FUNCTION_CLASSES)}"
+            ) from None
+
+
+@dataclass(frozen=True)
+class KeySpec:
+    name: str
+    type: str
+    description: str
+    default: Any = None
+    has_default: bool = False
+    item_type: str | None = None
+
+
+@lru_cache(maxsize=4)
+def load_schema(project_file: Path = PROJECT_FILE) -> tuple[str, dict[str, KeySpec]]:
+    """The project name and its declared config keys, read from ``Pulumi.yaml``."""
+    import yaml
+
+    document = yaml.safe_load(project_file.read_text())
+    specs: dict[str, KeySpec] = {}
+    for name, declaration in (document.get("config") or {}).items():
+        specs[name] = KeySpec(
+            name=name,
+            type=declaration["type"],
+            description=declaration.get("description", ""),
+            default=declaration.get("default"),
+            has_default="default" in declaration,
+            item_type=(declaration.get("items") or {}).get("type"),
+        )
+    return document["name"], specs
+
+
+def raw_stack_config() -> dict[str, Any]:
+    """Every config value the Pulumi runtime holds, keyed by full key (``<namespace>:<name>``)."""
+    from pulumi.runtime import config as runtime_config
+
+    return {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+
+
+class _Collector:
+    """Parses raw config values by their declared type, collecting problems instead of stopping."""
+
+    def __init__(self, project: str, specs: dict[str, KeySpec], raw: Mapping[str, Any]) -> None:
+        self.project = project
+        self.specs = specs
+        self.raw = raw
+        self.problems: list[tuple[str, str]] = []
+
+    def path(self, name: str) -> str:
+        return f"{self.project}:{name}"
+
+    def problem(self, name: str, why: str) -> None:
+        self.problems.append((self.path(name), why))
+
+    def value(self, name: str) -> Any:
+        spec = self.specs[name]
+        full = self.path(name)
+        if full not in self.raw:
+            if not spec.has_default:
+                self.problem(name, f"is required ({spec.description})")
+            return spec.default
+        return self._parse(name, spec, self.raw[full])
+
+    def _parse(self, name: str, spec: KeySpec, raw: Any) -> Any:
+        try:
+            if spec.type == "array":
+                items = json.loads(raw) if isinstance(raw, str) else raw
+                if not isinstance(items, list):
+                    raise ValueError("must be a list")
+                return [self._scalar(spec.item_type or "string", item) for item in items]
+            return self._scalar(spec.type, raw)
+        except (ValueError, TypeError) as error:
+            self.problem(name, f"{error} (got {raw!r})")
+            return None
+
+    @staticmethod
+    def _scalar(kind: str, raw: Any) -> Any:
+        text = str(raw).strip()
+        if kind == "integer":
+            if isinstance(raw, bool) or not re.fullmatch(r"-?\d+", text):
+                raise ValueError("must be an integer")
+            return int(text)
+        if kind == "boolean":
+            if text.lower() not in ("true", "false"):
+                raise ValueError("must be true or false")
+            return text.lower() == "true"
+        if kind == "string":
+            if isinstance(raw, (dict, list)):
+                raise ValueError("must be a string")
+            return text
+        raise ValueError(f"has an unsupported declared type '{kind}'")
+
+    # Range checks: each returns the value (or None) and records a problem when out of range.
+    def between(self, name: str, low: int, high: int, unit: str = "") -> int | None:
+        value = self.value(name)
+        if value is not None and not low <= value <= high:
+            self.problem(name, f"must be between {low} and {high}{unit} (got {value})")
+        return value
+
+    def positive(self, name: str) -> int | None:
+        value = self.value(name)
+        if value is not None and value <= 0:
+            self.problem(name, f"must be greater than zero (got {value})")
+        return value
+
+    def one_of(self, name: str, allowed: tuple[Any, ...]) -> Any:
+        value = self.value(name)
+        if value is not None and value not in allowed:
+            hint = _suggest(str(value), [str(a) for a in allowed])
+            shown = ", ".join(str(a) for a in allowed)
+            self.problem(name, f"must be one of {shown} (got {value!r}){hint}")
+        return value
+
+    def optional_positive(self, name: str) -> int | None:
+        if self.path(name) not in self.raw:
+            return None
+        return self.positive(name)
+
+
+def _suggest(word: str, candidates: list[str]) -> str:
+    matches = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
+    return f"; did you mean '{matches[0]}'?" if matches else ""
+
+
+def load_settings(
+    stack: str,
+    raw: Mapping[str, Any] | None = None,
+    project_file: Path = PROJECT_FILE,
+) -> Settings:
+    """Build the stack's :class:`Settings` from raw config, or raise one :class:`SettingsError`.
+
+    Parameters
+    ----------
+    stack
+        The stack name; it is also the ``environment`` tag.
+    raw
+        Config values keyed ``<project>:<key>`` as the Pulumi runtime holds them (strings, lists as
+        JSON). Defaults to the running program's config.
+    project_file
+        The ``Pulumi.yaml`` whose ``config`` section declares the keys.
+    """
+    project, specs = load_schema(project_file)
+    raw = raw_stack_config() if raw is None else raw
+    c = _Collector(project, specs, raw)
+    _check_unknown_keys(c)
+
+    service = c.value("service")
+    if service is not None and not _NAME.match(service):
+        c.problem("service", f"must be 2-31 lowercase letters, digits or '-', starting with a letter (got {service!r})")
+    owner, cost_center = c.value("owner"), c.value("costCenter")
+    for tag_key, value in (("owner", owner), ("costCenter", cost_center)):
+        if value is not None and not value:
+            c.problem(tag_key, "must not be empty")
+    region = c.value("region")
+    if region is not None and not _REGION.match(region):
+        c.problem("region", f"is not an AWS region name (got {region!r})")
+
+    production = c.value("production")
+    architecture = c.one_of("architecture", ARCHITECTURES)
+    runtime = c.value("runtime")
+    if runtime is not None and runtime not in SUPPORTED_RUNTIMES:
+        c.problem(
+            "runtime",
+            f"must be a supported python runtime: {', '.join(SUPPORTED_RUNTIMES)} (got {runtime!r})"
+            + _suggest(runtime, list(SUPPORTED_RUNTIMES)),
+        )
+    layer_version = c.positive("powertoolsLayerVersion")
+    log_retention = c.one_of("logRetentionDays", LOG_RETENTION_DAYS)
+    log_level = c.one_of("logLevel", LOG_LEVELS)
+
+    profiles = {function_class: _profile(c, function_class) for function_class in FUNCTION_CLASSES}
+
+    max_receive = c.value("queueMaxReceiveCount")
+    if max_receive is not None and not 3 <= max_receive <= 1000:
+        c.problem("queueMaxReceiveCount", f"must be between 3 and 1000 (got {max_receive})")
+
+    dynamodb = DynamoDbSettings(
+        deletion_protection=c.value("dynamodbDeletionProtection"),
+        point_in_time_recovery=c.value("dynamodbPointInTimeRecovery"),
+    )
+    archive_days = c.between("eventArchiveRetentionDays", 1, 3650, " days")
+    stream_hours = c.between("streamRetentionHours", 24, 8760, " hours")
+    alarms = _alarms(c)
+    alerts = _alerts(c, production)
+
+    if c.problems:
+        raise SettingsError(stack, c.problems)
+    return Settings(
+        project=project,
+        stack=stack,
+        service=service,
+        owner=owner,
+        cost_center=cost_center,
+        region=region,
+        production=production,
+        architecture=architecture,
+        runtime=runtime,
+        powertools_layer_version=layer_version,
+        log_retention_days=log_retention,
+        log_level=log_level,
+        profiles=profiles,
+        queue_max_receive_count=max_receive,
+        dynamodb=dynamodb,
+        event_archive_retention_days=archive_days,
+        stream_retention_hours=stream_hours,
+        alarms=alarms,
+        alerts=alerts,
+    )
+
+
+def _check_unknown_keys(c: _Collector) -> None:
+    prefix = f"{c.project}:"
+    declared = list(c.specs)
+    for key in sorted(c.raw):
+        namespace, _, name = key.partition(":")
+        if key.startswith(prefix):
+            if name not in c.specs:
+                c.problems.append((key, "is not a known setting" + _suggest(name, declared)))
+        elif namespace == "aws":
+            # The program uses one explicit provider; aws:* keys would silently do nothing.
+            c.problems.append((key, f"is ignored by the explicit provider; set {prefix}region and tags instead"))
+
+
+def _profile(c: _Collector, function_class: str) -> FunctionProfile:
+    memory = c.between(f"{function_class}MemoryMb", *MEMORY_RANGE_MB, " MB")
+    limit = MAX_API_TIMEOUT_SECONDS if function_class == "api" else MAX_TIMEOUT_SECONDS
+    timeout_key = f"{function_class}TimeoutSeconds"
+    timeout = c.value(timeout_key)
+    if timeout is not None and not 1 <= timeout <= limit:
+        why = " (API Gateway's integration timeout is 30 s)" if function_class == "api" else ""
+        c.problem(timeout_key, f"must be between 1 and {limit} seconds{why} (got {timeout})")
+    reserved = c.optional_positive(f"{function_class}ReservedConcurrency")
+    provisioned_key = f"{function_class}ProvisionedConcurrency"
+    provisioned = 0
+    if provisioned_key in c.specs:
+        provisioned = c.value(provisioned_key)
+        if provisioned is not None and provisioned < 0:
+            c.problem(provisioned_key, f"must be zero or more (got {provisioned})")
+        elif provisioned and reserved is not None and provisioned > reserved:
+            c.problem(provisioned_key, f"must not exceed {function_class}ReservedConcurrency ({reserved})")
+    return FunctionProfile(memory, timeout, reserved, provisioned or 0)
+
+
+def _alarms(c: _Collector) -> AlarmSettings:
+    period = c.value("alarmPeriodSeconds")
+    if period is not None and not (period in (10, 30) or (period >= 60 and period % 60 == 0)):
+        c.problem("alarmPeriodSeconds", f"must be 10, 30 or a multiple of 60 (got {period})")
+    evaluation = c.positive("alarmEvaluationPeriods")
+    datapoints = c.positive("alarmDatapointsToAlarm")
+    if evaluation and datapoints and datapoints > evaluation:
+        c.problem("alarmDatapointsToAlarm", f"must not exceed alarmEvaluationPeriods ({evaluation})")
+    return AlarmSettings(
+        period_seconds=period,
+        evaluation_periods=evaluation,
+        datapoints_to_alarm=datapoints,
+        errors_threshold=c.positive("alarmErrorsThreshold"),
+        throttles_threshold=c.positive("alarmThrottlesThreshold"),
+        duration_percent_of_timeout=c.between("alarmDurationPercentOfTimeout", 1, 100, "%"),
+        queue_age_seconds=c.positive("alarmQueueAgeSeconds"),
+        iterator_age_ms=c.positive("alarmIteratorAgeMs"),
+        api_5xx_rate_percent=c.between("alarmApi5xxRatePercent", 1, 100, "%"),
+        api_latency_p90_ms=c.positive("alarmApiLatencyP90Ms"),
+    )
+
+
+def _alerts(c: _Collector, production: bool | None) -> AlertSettings:
+    emails = c.value("alertEmails") or []
+    endpoints = c.value("alertHttpsEndpoints") or []
+    for index, email in enumerate(emails):
+        if not _EMAIL.match(email):
+            c.problems.append((f"{c.path('alertEmails')}[{index}]", f"is not an email address (got {email!r})"))
+    for index, url in enumerate(endpoints):
+        if not url.startswith("https://") or len(url) <= len("https://"):
+            c.problems.append((f"{c.path('alertHttpsEndpoints')}[{index}]", f"must be an https:// URL (got {url!r})"))
+    if production and not emails and not endpoints:
+        c.problem("alertEmails", "a production stack needs at least one alert subscription (alertEmails or alertHttpsEndpoints)")
+    return AlertSettings(tuple(emails), tuple(endpoints))

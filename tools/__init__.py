@@ -1,0 +1,1 @@
+"""Offline tools: synth, plan and friends (``python -m tools.<name>``)."""

@@ -1,0 +1,96 @@
+"""Offline synth: run the program for a stack under Pulumi's mock runtime and print JSON.
+
+    python -m tools.synth <stack>
+
+Reads ``Pulumi.yaml`` and ``Pulumi.<stack>.yaml`` (a ``secure:`` value becomes a placeholder) and
+prints ``{"project", "stack", "resources": [{"urn", "type", "name", "parent", "inputs"}]}`` with
+inputs exactly as the engine receives them. Invalid settings: the error on stderr, exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import runpy
+import sys
+from pathlib import Path
+from typing import Any
+
+from tools.mocks import SECRET_PLACEHOLDER, MockRun, run_mocked
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def project_name(root: Path = PROJECT_ROOT) -> str:
+    import yaml
+
+    return yaml.safe_load((root / "Pulumi.yaml").read_text())["name"]
+
+
+def stack_config(stack: str, root: Path = PROJECT_ROOT) -> tuple[dict[str, str], list[str]]:
+    """The stack file's config as the Pulumi runtime holds it (strings; objects as JSON) and its secret keys."""
+    import yaml
+
+    path = root / f"Pulumi.{stack}.yaml"
+    if not path.is_file():
+        raise FileNotFoundError(f"no stack file {path.name}; stacks here: {', '.join(known_stacks(root))}")
+    document = yaml.safe_load(path.read_text()) or {}
+    config: dict[str, str] = {}
+    secret_keys: list[str] = []
+    project = project_name(root)
+    for key, value in (document.get("config") or {}).items():
+        full_key = key if ":" in key else f"{project}:{key}"
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            config[full_key] = SECRET_PLACEHOLDER
+            secret_keys.append(full_key)
+        else:
+            config[full_key] = _config_string(value)
+    return config, secret_keys
+
+
+def _config_string(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    return str(value)
+
+
+def known_stacks(root: Path = PROJECT_ROOT) -> list[str]:
+    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
+
+
+def synth(stack: str, config_overrides: dict[str, str] | None = None, *, preview: bool = False,
+          root: Path = PROJECT_ROOT) -> MockRun:
+    """Run ``__main__.py`` for ``stack`` under mocks; raises the program's own errors."""
+    config, secret_keys = stack_config(stack, root)
+    config.update(config_overrides or {})
+    program_path = str(root / "__main__.py")
+    previous_cwd = os.getcwd()
+    os.chdir(root)  # as `pulumi up` runs the program
+    try:
+        return run_mocked(lambda: runpy.run_path(program_path, run_name="__main__"), project_name(root), stack,
+                          config, preview=preview, secret_keys=secret_keys)
+    finally:
+        os.chdir(previous_cwd)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from components.settings import SettingsError
+
+    parser = argparse.ArgumentParser(prog="python -m tools.synth", description=__doc__.splitlines()[0])
+    parser.add_argument("stack", help="stack name, e.g. dev or prod")
+    args = parser.parse_args(argv)
+    try:
+        run = synth(args.stack)
+    except (SettingsError, FileNotFoundError) as error:
+        print(error, file=sys.stderr)
+        return 2
+    json.dump(run.as_json(), sys.stdout, indent=1, sort_keys=False)
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
