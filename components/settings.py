@@ -290,8 +290,7 @@ def load_settings(
     if runtime is not None and runtime not in SUPPORTED_RUNTIMES:
         c.problem(
             "runtime",
-            f"must be a supported python runtime: {', '.join(SUPPORTED_RUNTIMES)} (got {runtime!r})"
-            + _suggest(runtime, list(SUPPORTED_RUNTIMES)),
+            f"must be a supported python runtime: {', '.join(SUPPORTED_RUNTIMES)} (got {runtime!r})",
         )
     layer_version = c.positive("powertoolsLayerVersion")
     log_retention = c.one_of("logRetentionDays", LOG_RETENTION_DAYS)

@@ -175,6 +175,7 @@ class ResourceRecord:
     provider: str | None
     custom: bool
     inputs: dict[str, Any]
+    dependencies: tuple[str, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         return {"urn": self.urn, "type": self.type, "name": self.name, "parent": self.parent, "inputs": self.inputs}
@@ -205,6 +206,7 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
             provider=request.provider or None,
             custom=bool(request.custom),
             inputs=describe(inputs),
+            dependencies=tuple(sorted(request.dependencies)),
         )
         return super().RegisterResource(request)
 
@@ -218,7 +220,7 @@ def describe(value: Any) -> Any:
     if rpc.is_rpc_secret(value):
         return SECRET_PLACEHOLDER
     if isinstance(value, dict):
-        return {key: describe(item) for key, item in value.items()}
+        return {key: describe(value[key]) for key in sorted(value)}  # sorted: deterministic output
     if isinstance(value, list):
         return [describe(item) for item in value]
     if isinstance(value, pulumi.AssetArchive):

@@ -57,6 +57,17 @@ def _config_string(value: Any) -> str:
     return str(value)
 
 
+def config_overrides(pairs: list[str], root: Path = PROJECT_ROOT) -> dict[str, str]:
+    """``KEY=VALUE`` pairs as full config keys; a key without a namespace is the project's."""
+    overrides = {}
+    for pair in pairs:
+        key, separator, value = pair.partition("=")
+        if not separator or not key:
+            raise ValueError(f"--config expects KEY=VALUE, got {pair!r}")
+        overrides[key if ":" in key else f"{project_name(root)}:{key}"] = value
+    return overrides
+
+
 def known_stacks(root: Path = PROJECT_ROOT) -> list[str]:
     return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
 
@@ -81,10 +92,12 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m tools.synth", description=__doc__.splitlines()[0])
     parser.add_argument("stack", help="stack name, e.g. dev or prod")
+    parser.add_argument("-c", "--config", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a stack setting for this run, e.g. -c apiMemoryMb=1024 (repeatable)")
     args = parser.parse_args(argv)
     try:
-        run = synth(args.stack)
-    except (SettingsError, FileNotFoundError) as error:
+        run = synth(args.stack, config_overrides(args.config))
+    except (SettingsError, FileNotFoundError, ValueError) as error:
         print(error, file=sys.stderr)
         return 2
     json.dump(run.as_json(), sys.stdout, indent=1, sort_keys=False)

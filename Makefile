@@ -1,0 +1,43 @@
+# Every command the README names. Each creates .venv from the requirements files when missing.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STACK ?= dev
+
+.PHONY: setup test lint synth plan bench preview up clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+setup: $(VENV)/.installed
+
+test: setup
+	$(PY) -m ruff check .
+	$(PY) -m pytest -n 2
+
+lint: setup
+	$(PY) -m ruff check .
+
+synth: setup
+	$(PY) -m tools.synth $(STACK)
+
+plan: setup
+	$(PY) -m tools.plan $(STACK)
+
+bench: setup
+	$(PY) bench/synth_speed.py
+	$(PY) bench/archive_size.py
+
+# Real deployments: need the Pulumi CLI and AWS credentials (see README).
+preview:
+	pulumi preview --stack $(STACK)
+
+up:
+	pulumi up --stack $(STACK)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Runtime helpers shared by every function; packaged as ``shared/`` beside each handler folder."""

@@ -1,0 +1,163 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from components.core.archive import FunctionCodeError, archive_files
+from components.core.function import FunctionSpec, build_function
+from components.core.iam import Grant, GrantError
+
+FUNCTION = "aws:lambda/function:Function"
+
+
+def build_sample(lambdas_root: Path, **spec_fields: object):
+    def build(ctx, parent):
+        spec = FunctionSpec(folder="sample", function_class=spec_fields.pop("function_class", "worker"),
+                            lambdas_root=lambdas_root, **spec_fields)
+        return build_function(ctx, "sample", spec, parent)
+
+    return build
+
+
+def test_defaults_arm64_python313_tracing_json_logs_and_profile_sizing(run_builder, lambdas_root) -> None:
+    out = run_builder(build_sample(lambdas_root), "dev")
+    function = out.template.one(FUNCTION)["inputs"]
+    assert function["architectures"] == ["arm64"]
+    assert function["runtime"] == "python3.13"
+    assert function["handler"] == "sample.handler.handler"
+    assert function["tracingConfig"] == {"mode": "Active"}
+    assert function["memorySize"] == 256 and function["timeout"] == 30
+    assert function["loggingConfig"]["logFormat"] == "JSON"
+    assert function["loggingConfig"]["applicationLogLevel"] == "DEBUG"
+    assert function["loggingConfig"]["systemLogLevel"] in {"WARN", "INFO", "DEBUG"}
+    assert function["reservedConcurrentExecutions"] == 2  # dev's workerReservedConcurrency
+
+
+def test_prod_profile_and_x86_override(run_builder, lambdas_root) -> None:
+    out = run_builder(build_sample(lambdas_root), "prod", architecture="x86_64", workerMemoryMb=1024)
+    function = out.template.one(FUNCTION)["inputs"]
+    assert function["architectures"] == ["x86_64"]
+    assert function["memorySize"] == 1024 and function["timeout"] == 20
+    assert function["loggingConfig"]["applicationLogLevel"] == "INFO"
+    assert "x86_64" in function["layers"][0]
+
+
+def test_per_function_memory_override_wins_over_the_profile(run_builder, lambdas_root) -> None:
+    out = run_builder(build_sample(lambdas_root, memory_mb=1769), "dev")
+    assert out.template.one(FUNCTION)["inputs"]["memorySize"] == 1769
+
+
+def test_log_group_is_explicit_named_after_the_function_with_retention_and_created_first(run_builder, lambdas_root) -> None:
+    out = run_builder(build_sample(lambdas_root), "prod")
+    function = out.template.one(FUNCTION)
+    log_group = out.template.one("aws:cloudwatch/logGroup:LogGroup")
+    assert log_group["inputs"]["name"] == f"/aws/lambda/{function['inputs']['name']}"
+    assert log_group["inputs"]["retentionInDays"] == 90
+    assert function["inputs"]["loggingConfig"]["logGroup"] == log_group["inputs"]["name"]
+    record = out.run.monitor.records[function["urn"]]
+    assert log_group["urn"] in record.dependencies
+
+
+def test_powertools_layer_and_environment(run_builder, lambdas_root) -> None:
+    out = run_builder(build_sample(lambdas_root, environment={"TABLE_NAME": "orders"}), "dev")
+    function = out.template.one(FUNCTION)["inputs"]
+    assert function["layers"] == [
+        "arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:27"
+    ]
+    variables = function["environment"]["variables"]
+    assert variables["POWERTOOLS_SERVICE_NAME"] == "orders"
+    assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "orders"
+    assert variables["POWERTOOLS_LOG_LEVEL"] == "DEBUG"
+    assert variables["TABLE_NAME"] == "orders"
+
+
+def test_role_may_write_only_its_own_logs_and_traces_plus_explicit_grants(run_builder, lambdas_root) -> None:
+    table_arn = "arn:aws:dynamodb:us-east-1:123456789012:table/orders"
+    out = run_builder(build_sample(lambdas_root, grants=[Grant(["dynamodb:GetItem"], [table_arn])]), "dev")
+    role = out.template.one("aws:iam/role:Role")
+    trust = json.loads(role["inputs"]["assumeRolePolicy"])["Statement"]
+    assert trust[0]["Principal"] == {"Service": "lambda.amazonaws.com"}
+    assert "managedPolicyArns" not in role["inputs"]
+    assert not out.template.find("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    statements = out.template.policy(out.template.one("aws:iam/rolePolicy:RolePolicy"))["Statement"]
+    log_group = out.template.one("aws:cloudwatch/logGroup:LogGroup")["inputs"]["name"]
+    by_action = {action: s for s in statements for action in s["Action"]}
+    assert set(by_action) == {"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments",
+                              "xray:PutTelemetryRecords", "dynamodb:GetItem"}
+    assert by_action["logs:PutLogEvents"]["Resource"] == [f"arn:aws:logs:us-east-1:123456789012:log-group:{log_group}:*"]
+    assert by_action["dynamodb:GetItem"]["Resource"] == [table_arn]
+    assert all(a != "*" for s in statements for a in s["Action"])
+
+
+@pytest.mark.parametrize(("actions", "resources"), [
+    (["*"], ["arn:aws:sqs:us-east-1:123456789012:q"]),
+    (["dynamodb:*"], ["arn:aws:dynamodb:us-east-1:123456789012:table/t"]),
+    (["dynamodb:GetItem"], ["*"]),
+    ([], ["arn:aws:sqs:us-east-1:123456789012:q"]),
+])
+def test_broad_grants_are_refused(actions, resources) -> None:
+    with pytest.raises(GrantError):
+        Grant(actions, resources)
+
+
+def test_provisioned_concurrency_publishes_an_alias(run_builder, lambdas_root) -> None:
+    out = run_builder(build_sample(lambdas_root, function_class="api"), "prod")
+    assert out.template.one(FUNCTION)["inputs"]["publish"] is True
+    alias = out.template.one("aws:lambda/alias:Alias")["inputs"]
+    assert alias["name"] == "live" and alias["functionVersion"] == "1"
+    config = out.template.one("aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig")["inputs"]
+    assert config["qualifier"] == "live" and config["provisionedConcurrentExecutions"] == 2
+    assert out.result.qualifier == "live"
+
+
+def test_no_alias_without_provisioned_concurrency(run_builder, lambdas_root) -> None:
+    out = run_builder(build_sample(lambdas_root, function_class="api"), "dev")
+    assert not out.template.find("aws:lambda/alias:Alias")
+    assert out.template.one(FUNCTION)["inputs"]["publish"] is False
+
+
+def test_archive_holds_the_folder_and_shared_only(run_builder, lambdas_root) -> None:
+    out = run_builder(build_sample(lambdas_root), "dev")
+    files = out.template.one(FUNCTION)["inputs"]["code"]["archive"]["files"]
+    assert files == ["sample/handler.py", "sample/logic.py", "shared/__init__.py", "shared/observability.py"]
+
+
+def test_missing_handler_folder_is_a_clear_error_before_registration(run_builder, lambdas_root) -> None:
+    with pytest.raises(FunctionCodeError, match=r"nope\.handler\.handler"):
+        archive_files("nope", lambdas_root)
+
+    def build(ctx, parent):
+        return build_function(ctx, "missing", FunctionSpec(folder="nope", function_class="worker",
+                                                           lambdas_root=lambdas_root), parent)
+
+    with pytest.raises(FunctionCodeError, match=r"no handler\.py"):
+        run_builder(build, "dev")
+
+
+@pytest.mark.parametrize(("fields", "message"), [
+    ({"function_class": "api", "timeout_seconds": 30}, "1-29"),
+    ({"memory_mb": 100}, "128-10240"),
+    ({"reserved_concurrency": 0}, "reserved concurrency"),
+    ({"function_class": "batch"}, "unknown function class"),
+])
+def test_bad_overrides_are_clear_errors(run_builder, lambdas_root, fields, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        run_builder(build_sample(lambdas_root, **fields), "dev")
+
+
+def test_function_alarms_errors_throttles_and_duration_near_timeout(run_builder, lambdas_root) -> None:
+    out = run_builder(build_sample(lambdas_root), "prod")
+    alarms = {a["inputs"]["metricName"]: a["inputs"] for a in out.template.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+              if a["inputs"]["namespace"] == "AWS/Lambda"}
+    assert set(alarms) == {"Errors", "Throttles", "Duration"}
+    function_name = out.template.one(FUNCTION)["inputs"]["name"]
+    topic = out.template.one("aws:sns/topic:Topic")
+    topic_arn = f"arn:aws:sns:us-east-1:123456789012:{topic['inputs']['name']}"
+    for alarm in alarms.values():
+        assert alarm["dimensions"] == {"FunctionName": function_name}
+        assert alarm["alarmActions"] == [topic_arn] and alarm["okActions"] == [topic_arn]
+        assert alarm["treatMissingData"] == "notBreaching"
+    assert alarms["Errors"]["threshold"] == 1
+    assert alarms["Duration"]["threshold"] == 20 * 1000 * 0.8  # 80% of prod's 20 s worker timeout

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from components.core.queue import QueueConfigError, QueueSpec, build_queue, queue_defaults
+
+QUEUE = "aws:sqs/queue:Queue"
+
+
+def build(spec: QueueSpec):
+    return lambda ctx, parent: build_queue(ctx, "work", spec, parent)
+
+
+def queues(template):
+    by_name = {q["name"]: q["inputs"] for q in template.of_type(QUEUE)}
+    return by_name["work"], by_name["work-dlq"]
+
+
+def test_queue_and_dlq_encrypted_with_redrive_and_fourteen_day_dlq(run_builder) -> None:
+    out = run_builder(build(QueueSpec(consumer_timeout_seconds=30)), "dev")
+    queue, dlq = queues(out.template)
+    assert queue["sqsManagedSseEnabled"] is True and dlq["sqsManagedSseEnabled"] is True
+    assert dlq["messageRetentionSeconds"] == 14 * 24 * 3600
+    assert dlq["messageRetentionSeconds"] >= queue["messageRetentionSeconds"]
+    redrive = json.loads(queue["redrivePolicy"])
+    assert redrive == {"deadLetterTargetArn": f"arn:aws:sqs:us-east-1:123456789012:{dlq['name']}", "maxReceiveCount": 5}
+    assert "redrivePolicy" not in dlq
+
+
+def test_visibility_timeout_is_six_times_the_consumer_timeout(run_builder) -> None:
+    out = run_builder(build(QueueSpec(consumer_timeout_seconds=45)), "dev")
+    queue, _ = queues(out.template)
+    assert queue["visibilityTimeoutSeconds"] == 270
+
+
+@pytest.mark.parametrize(("spec", "message"), [
+    (QueueSpec(consumer_timeout_seconds=30, visibility_timeout_seconds=60), "6 x"),
+    (QueueSpec(consumer_timeout_seconds=900, visibility_timeout_seconds=50_000), "maximum"),
+    (QueueSpec(consumer_timeout_seconds=30, max_receive_count=1), "maxReceiveCount"),
+    (QueueSpec(consumer_timeout_seconds=30, retention_seconds=30 * 24 * 3600), "retention"),
+])
+def test_unsafe_queue_settings_are_clear_errors(spec, message) -> None:
+    with pytest.raises(QueueConfigError, match=message):
+        queue_defaults(spec, 5)
+
+
+def test_unsafe_visibility_fails_the_run_before_registering(run_builder) -> None:
+    with pytest.raises(QueueConfigError):
+        run_builder(build(QueueSpec(consumer_timeout_seconds=30, visibility_timeout_seconds=100)), "dev")
+
+
+def test_max_receive_count_comes_from_settings(run_builder) -> None:
+    out = run_builder(build(QueueSpec(consumer_timeout_seconds=10)), "dev", queueMaxReceiveCount=8)
+    queue, _ = queues(out.template)
+    assert json.loads(queue["redrivePolicy"])["maxReceiveCount"] == 8
+
+
+def test_both_queues_deny_non_tls_access_and_extra_statements_are_scoped(run_builder) -> None:
+    allow = {"Sid": "RuleSends", "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+             "Action": "sqs:SendMessage", "Condition": {"ArnEquals": {"aws:SourceArn": "arn:aws:events:rule"}}}
+    out = run_builder(build(QueueSpec(consumer_timeout_seconds=10, queue_statements=[allow])), "dev")
+    policies = {p["name"]: out.template.policy(p) for p in out.template.of_type("aws:sqs/queuePolicy:QueuePolicy")}
+    assert set(policies) == {"work-policy", "work-dlq-policy"}
+    for policy in policies.values():
+        deny = [s for s in policy["Statement"] if s["Effect"] == "Deny"]
+        assert deny and deny[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    queue_statements = policies["work-policy"]["Statement"]
+    sends = [s for s in queue_statements if s.get("Sid") == "RuleSends"]
+    assert sends and sends[0]["Resource"].endswith(":orders-dev-work")
+
+
+def test_only_the_source_queue_may_use_the_dlq(run_builder) -> None:
+    out = run_builder(build(QueueSpec(consumer_timeout_seconds=10)), "dev")
+    allow = json.loads(out.template.one("aws:sqs/redriveAllowPolicy:RedriveAllowPolicy")["inputs"]["redriveAllowPolicy"])
+    assert allow == {"redrivePermission": "byQueue", "sourceQueueArns": ["arn:aws:sqs:us-east-1:123456789012:orders-dev-work"]}
+
+
+def test_fifo_queues_and_their_dlq_are_fifo(run_builder) -> None:
+    out = run_builder(build(QueueSpec(consumer_timeout_seconds=10, fifo=True)), "dev")
+    queue, dlq = queues(out.template)
+    assert queue["fifoQueue"] is True and dlq["fifoQueue"] is True
+    assert queue["name"].endswith(".fifo") and dlq["name"].endswith(".fifo")
+
+
+def test_queue_age_and_dlq_depth_alarms(run_builder) -> None:
+    out = run_builder(build(QueueSpec(consumer_timeout_seconds=10)), "prod")
+    alarms = {a["inputs"]["metricName"]: a["inputs"] for a in out.template.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")}
+    age, depth = alarms["ApproximateAgeOfOldestMessage"], alarms["ApproximateNumberOfMessagesVisible"]
+    assert age["dimensions"] == {"QueueName": "orders-prod-work"} and age["threshold"] == 300
+    assert depth["dimensions"] == {"QueueName": "orders-prod-work-dlq"}
+    assert depth["threshold"] == 1 and depth["comparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert age["treatMissingData"] == depth["treatMissingData"] == "missing"
+    assert age["alarmActions"] and depth["okActions"]

@@ -1,0 +1,107 @@
+"""Shared fixtures: the program or a builder under Pulumi's mock runtime, one fresh runtime per run."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pulumi
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+# Handlers import as they do in Lambda: `<folder>.handler` and `shared.*` at the top level.
+sys.path.insert(0, str(ROOT / "lambdas"))
+
+from components.core.context import StackContext  # noqa: E402
+from components.platform import Platform, stack_provider  # noqa: E402
+from components.settings import Settings, load_settings  # noqa: E402
+from tools.mocks import MockRun, run_mocked  # noqa: E402
+from tools.synth import project_name, stack_config, synth  # noqa: E402
+from tools.template import Template  # noqa: E402
+
+PROJECT = project_name()
+
+
+def full_key(key: str) -> str:
+    return key if ":" in key else f"{PROJECT}:{key}"
+
+
+def stack_raw_config(stack: str, overrides: dict[str, object] | None = None) -> dict[str, str]:
+    config, _ = stack_config(stack)
+    for key, value in (overrides or {}).items():
+        if value is None:
+            config.pop(full_key(key), None)
+        else:
+            config[full_key(key)] = value if isinstance(value, str) else _json(value)
+    return config
+
+
+def _json(value: object) -> str:
+    import json
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value)
+
+
+def settings_for(stack: str, **overrides: object) -> Settings:
+    return load_settings(stack, stack_raw_config(stack, overrides))
+
+
+@pytest.fixture
+def synth_stack() -> Callable[..., Template]:
+    """Run the whole program for a stack (``__main__.py``) and return its synth output."""
+
+    def run(stack: str, overrides: dict[str, object] | None = None, *, preview: bool = False) -> Template:
+        config_overrides = {full_key(k): (v if isinstance(v, str) else _json(v)) for k, v in (overrides or {}).items()}
+        return Template(synth(stack, config_overrides, preview=preview).as_json())
+
+    return run
+
+
+class BuilderRun:
+    def __init__(self, run: MockRun, result: object) -> None:
+        self.run = run
+        self.result = result
+        self.template = Template(run.as_json())
+
+
+@pytest.fixture
+def run_builder() -> Callable[..., BuilderRun]:
+    """Run ``build(ctx, parent)`` inside a test component on a real platform context, under mocks."""
+
+    def run(build: Callable[[StackContext, pulumi.ComponentResource], object], stack: str = "dev",
+            preview: bool = False, **overrides: object) -> BuilderRun:
+        config = stack_raw_config(stack, overrides)
+        holder: dict[str, object] = {}
+
+        def program() -> None:
+            settings = load_settings(stack, config)
+            platform = Platform("platform", settings, stack_provider(settings))
+            parent = pulumi.ComponentResource("test:index:Harness", "harness")
+            holder["result"] = build(platform.context, parent)
+
+        mock_run = run_mocked(program, PROJECT, stack, config, preview=preview)
+        return BuilderRun(mock_run, holder.get("result"))
+
+    return run
+
+
+@pytest.fixture
+def lambdas_root(tmp_path: Path) -> Path:
+    """A lambdas/ tree with one handler folder (plus clutter the archive must leave out) and shared/."""
+    root = tmp_path / "lambdas"
+    (root / "sample").mkdir(parents=True)
+    (root / "sample" / "handler.py").write_text("def handler(event, context):\n    return event\n")
+    (root / "sample" / "logic.py").write_text("X = 1\n")
+    (root / "sample" / "__pycache__").mkdir()
+    (root / "sample" / "__pycache__" / "handler.cpython-311.pyc").write_bytes(b"\0")
+    (root / "sample" / "tests").mkdir()
+    (root / "sample" / "tests" / "test_logic.py").write_text("def test(): pass\n")
+    (root / "other").mkdir()
+    (root / "other" / "handler.py").write_text("def handler(event, context):\n    return None\n")
+    (root / "shared").mkdir()
+    (root / "shared" / "__init__.py").write_text("")
+    (root / "shared" / "observability.py").write_text("LOGGER = None\n")
+    return root

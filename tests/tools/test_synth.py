@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import PROJECT, ROOT
+
+
+def run_synth(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "tools.synth", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=60)
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_cli_prints_the_documented_json(stack: str) -> None:
+    result = run_synth(stack)
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert set(document) == {"project", "stack", "resources"}
+    assert document["project"] == PROJECT and document["stack"] == stack
+    for resource in document["resources"]:
+        assert set(resource) == {"urn", "type", "name", "parent", "inputs"}
+        assert resource["urn"].startswith(f"urn:pulumi:{stack}::{PROJECT}::")
+    assert any(r["type"] == "serverless:index:Platform" for r in document["resources"])
+    urns = [r["urn"] for r in document["resources"]]
+    assert urns == sorted(urns)
+
+
+def test_cli_output_is_deterministic() -> None:
+    assert run_synth("prod").stdout == run_synth("prod").stdout
+
+
+def test_cli_inputs_are_concrete_strings_not_nulls() -> None:
+    document = json.loads(run_synth("dev").stdout)
+    topic_policy = next(r for r in document["resources"] if r["type"] == "aws:sns/topicPolicy:TopicPolicy")
+    assert topic_policy["inputs"]["arn"].startswith("arn:aws:sns:us-east-1:")
+    assert "null" not in topic_policy["inputs"]["policy"]
+
+
+def test_cli_invalid_settings_print_the_error_and_exit_non_zero() -> None:
+    result = run_synth("prod", "-c", "apiMemoryMb=64", "-c", "alertEmails=[]", "-c", "logRetentionDays=10")
+    assert result.returncode != 0
+    assert result.stdout == ""
+    for bad in ("apiMemoryMb", "alertEmails", "logRetentionDays"):
+        assert f"{PROJECT}:{bad}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_cli_unknown_stack_is_a_clear_error() -> None:
+    result = run_synth("staging")
+    assert result.returncode != 0 and "Pulumi.staging.yaml" in result.stderr
+
+
+def test_secure_values_become_placeholders(tmp_path) -> None:
+    from tools.synth import stack_config
+
+    for name in ("Pulumi.yaml",):
+        (tmp_path / name).write_text((ROOT / name).read_text())
+    (tmp_path / "Pulumi.sec.yaml").write_text(
+        f"config:\n  {PROJECT}:owner: team\n  {PROJECT}:signingSecret:\n    secure: AAABAKxyz==\n"
+    )
+    config, secret_keys = stack_config("sec", tmp_path)
+    assert config[f"{PROJECT}:signingSecret"] == "[secret]"
+    assert secret_keys == [f"{PROJECT}:signingSecret"]

@@ -1,0 +1,129 @@
+"""A readable plan of a stack from the offline synth: a tree like ``pulumi preview``, then a summary.
+
+    python -m tools.plan <stack>
+
+Needs no AWS account and no Pulumi CLI: the program runs under Pulumi's mock runtime.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+
+from tools.template import Template
+
+STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+def tree_lines(template: Template) -> list[str]:
+    rows: list[tuple[str, str]] = [(STACK_TYPE, f"{template.project}-{template.stack}")]
+
+    def walk(parent: str | None, prefix: str) -> None:
+        children = [r for r in template.resources if r["parent"] == parent]
+        for index, child in enumerate(children):
+            last = index == len(children) - 1
+            rows.append((f"{prefix}{'└─ ' if last else '├─ '}{child['type']}", child["name"]))
+            walk(child["urn"], prefix + ("   " if last else "│  "))
+
+    walk(None, "")
+    width = max(len(kind) for kind, _ in rows) + 2
+    return ["     " + "Type".ljust(width) + "Name"] + [f" +   {kind.ljust(width)}{name}" for kind, name in rows]
+
+
+def _table(headers: list[str], rows: list[list[Any]]) -> list[str]:
+    cells = [headers, *[[("-" if v is None else str(v)) for v in row] for row in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    return ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in cells]
+
+
+def function_rows(template: Template) -> list[list[Any]]:
+    provisioned = {
+        r["inputs"].get("functionName"): r["inputs"].get("provisionedConcurrentExecutions")
+        for r in template.of_type("aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig")
+    }
+    rows = []
+    for function in template.of_type("aws:lambda/function:Function"):
+        inputs = function["inputs"]
+        reserved = inputs.get("reservedConcurrentExecutions")
+        rows.append([
+            inputs.get("name"),
+            _int(inputs.get("memorySize")),
+            ",".join(inputs.get("architectures") or []),
+            inputs.get("runtime"),
+            _int(inputs.get("timeout")),
+            _int(reserved) if reserved not in (None, -1) else None,
+            _int(provisioned.get(inputs.get("name"))),
+        ])
+    return rows
+
+
+def alarm_rows(template: Template) -> list[list[Any]]:
+    rows = []
+    for alarm in template.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"):
+        inputs = alarm["inputs"]
+        statistic = inputs.get("statistic") or inputs.get("extendedStatistic")
+        actions = sorted({a.rsplit(":", 1)[-1] for a in inputs.get("alarmActions") or []})  # topic names
+        rows.append([
+            inputs.get("name"),
+            f"{inputs.get('namespace')} {inputs.get('metricName')} {statistic}",
+            f"{_comparison(inputs.get('comparisonOperator'))} {_number(inputs.get('threshold'))}",
+            inputs.get("treatMissingData"),
+            ",".join(actions) or "NONE",
+        ])
+    return rows
+
+
+def _comparison(operator: str | None) -> str:
+    return {
+        "GreaterThanOrEqualToThreshold": ">=",
+        "GreaterThanThreshold": ">",
+        "LessThanThreshold": "<",
+        "LessThanOrEqualToThreshold": "<=",
+    }.get(operator or "", operator or "?")
+
+
+def _int(value: Any) -> Any:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _number(value: Any) -> str:
+    return str(_int(value))
+
+
+def render(template: Template) -> str:
+    counts = Counter(r["type"] for r in template.resources)
+    lines = [f"Plan for stack '{template.stack}' of '{template.project}' (offline: Pulumi mock runtime)", ""]
+    lines += tree_lines(template)
+    lines += ["", f"Resources: {len(template.resources) + 1} to create (including the stack)", ""]
+    lines += ["Resources by type:"] + [f"  {n:>4}  {t}" for t, n in sorted(counts.items())]
+    lines += ["", "Functions:"]
+    lines += ["  " + line for line in _table(
+        ["name", "memory MB", "arch", "runtime", "timeout s", "reserved", "provisioned"], function_rows(template))]
+    lines += ["", "Alarms (actions go to):"]
+    lines += ["  " + line for line in _table(
+        ["name", "metric", "threshold", "missing data", "actions"], alarm_rows(template))]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None, document: Mapping[str, Any] | None = None) -> int:
+    from components.settings import SettingsError
+    from tools.synth import config_overrides, synth
+
+    parser = argparse.ArgumentParser(prog="python -m tools.plan", description=__doc__.splitlines()[0])
+    parser.add_argument("stack")
+    parser.add_argument("-c", "--config", action="append", default=[], metavar="KEY=VALUE")
+    args = parser.parse_args(argv)
+    try:
+        document = document or synth(args.stack, config_overrides(args.config)).as_json()
+    except (SettingsError, FileNotFoundError, ValueError) as error:
+        print(error, file=sys.stderr)
+        return 2
+    sys.stdout.write(render(Template(document)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
