@@ -7,7 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from components.core.archive import LAMBDAS_ROOT, SHARED_FOLDER, zip_bytes  # noqa: E402
+from components.core.archive import LAMBDAS_ROOT, SHARED_FOLDER, zip_bytes
 
 LIMIT = 64 * 1024
 

@@ -29,7 +29,7 @@ def timed(command: list[str]) -> float:
 
 def main() -> None:
     samples: dict[str, list[float]] = {name: [] for name in COMMANDS}
-    for name, command in COMMANDS.items():  # warm the file cache once
+    for command in COMMANDS.values():  # warm the file cache once
         timed(command)
     for _ in range(RUNS):
         for name, command in COMMANDS.items():
