@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import pulumi
 
+from components.api_service import ApiService
 from components.platform import Platform, stack_provider
 from components.settings import load_settings
+from system.orders import orders_api_args
 
 # Validates every setting before a single resource is registered.
 settings = load_settings(pulumi.get_stack())
 provider = stack_provider(settings)
 platform = Platform("platform", settings, provider)
+ctx = platform.context
+
+orders_api = ApiService("api", ctx, orders_api_args(settings))
 
 pulumi.export("alertTopicArn", platform.alert_topic.arn)
+pulumi.export("ordersApiUrl", orders_api.url)
+pulumi.export("ordersTables", orders_api.table_names)

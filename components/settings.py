@@ -70,6 +70,16 @@ class AlarmSettings:
     iterator_age_ms: int
     api_5xx_rate_percent: int
     api_latency_p90_ms: int
+    dynamodb_throttles_threshold: int
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    throttling_burst_limit: int
+    throttling_rate_limit: int
+    cors_allow_origins: tuple[str, ...] = ()
+    jwt_issuer: str | None = None
+    jwt_audience: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -104,6 +114,8 @@ class Settings:
     event_archive_retention_days: int
     stream_retention_hours: int
     alarms: AlarmSettings
+    api: ApiSettings
+    idempotency_ttl_seconds: int
     alerts: AlertSettings = field(default_factory=AlertSettings)
 
     @property
@@ -245,6 +257,10 @@ class _Collector:
             return None
         return self.positive(name)
 
+    def optional(self, name: str) -> Any:
+        """A key without a default that may be left unset."""
+        return self.value(name) if self.path(name) in self.raw else None
+
 
 def _suggest(word: str, candidates: list[str]) -> str:
     matches = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
@@ -309,6 +325,8 @@ def load_settings(
     archive_days = c.between("eventArchiveRetentionDays", 1, 3650, " days")
     stream_hours = c.between("streamRetentionHours", 24, 8760, " hours")
     alarms = _alarms(c)
+    api = _api(c)
+    idempotency_ttl = c.between("idempotencyTtlSeconds", 60, 7 * 24 * 3600, " seconds")
     alerts = _alerts(c, production)
 
     if c.problems:
@@ -332,6 +350,8 @@ def load_settings(
         event_archive_retention_days=archive_days,
         stream_retention_hours=stream_hours,
         alarms=alarms,
+        api=api,
+        idempotency_ttl_seconds=idempotency_ttl,
         alerts=alerts,
     )
 
@@ -388,7 +408,27 @@ def _alarms(c: _Collector) -> AlarmSettings:
         iterator_age_ms=c.positive("alarmIteratorAgeMs"),
         api_5xx_rate_percent=c.between("alarmApi5xxRatePercent", 1, 100, "%"),
         api_latency_p90_ms=c.positive("alarmApiLatencyP90Ms"),
+        dynamodb_throttles_threshold=c.positive("alarmDynamoDbThrottlesThreshold"),
     )
+
+
+def _api(c: _Collector) -> ApiSettings:
+    burst = c.between("apiThrottlingBurstLimit", 1, 5000)
+    rate = c.between("apiThrottlingRateLimit", 1, 10000, " requests/s")
+    origins = c.value("apiCorsAllowOrigins") or []
+    for index, origin in enumerate(origins):
+        if origin != "*" and not re.match(r"^https?://[^/\s]+$", origin):
+            c.problems.append((f"{c.path('apiCorsAllowOrigins')}[{index}]",
+                               f"must be '*' or a scheme://host origin without a path (got {origin!r})"))
+    issuer = c.optional("apiJwtIssuer") or None
+    audience = c.value("apiJwtAudience") or []
+    if issuer is not None and not issuer.startswith("https://"):
+        c.problem("apiJwtIssuer", f"must be an https:// URL (got {issuer!r})")
+    if issuer and not audience:
+        c.problem("apiJwtAudience", "must name at least one audience when apiJwtIssuer is set")
+    if audience and not issuer:
+        c.problem("apiJwtIssuer", "is required when apiJwtAudience is set")
+    return ApiSettings(burst, rate, tuple(origins), issuer, tuple(audience))
 
 
 def _alerts(c: _Collector, production: bool | None) -> AlertSettings:

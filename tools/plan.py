@@ -65,10 +65,14 @@ def alarm_rows(template: Template) -> list[list[Any]]:
     for alarm in template.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"):
         inputs = alarm["inputs"]
         statistic = inputs.get("statistic") or inputs.get("extendedStatistic")
+        metric = f"{inputs.get('namespace')} {inputs.get('metricName')} {statistic}"
+        for query in inputs.get("metricQueries") or []:
+            if query.get("returnData"):
+                metric = f"{query.get('label')} = {query.get('expression')}"
         actions = sorted({a.rsplit(":", 1)[-1] for a in inputs.get("alarmActions") or []})  # topic names
         rows.append([
             inputs.get("name"),
-            f"{inputs.get('namespace')} {inputs.get('metricName')} {statistic}",
+            metric,
             f"{_comparison(inputs.get('comparisonOperator'))} {_number(inputs.get('threshold'))}",
             inputs.get("treatMissingData"),
             ",".join(actions) or "NONE",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -49,8 +50,21 @@ class AlarmConfigError(ValueError):
 
 
 @dataclass(frozen=True)
+class MetricRef:
+    """One metric of a summed alarm (``AlarmSpec.sum_of``)."""
+
+    metric_name: str
+    dimensions: Mapping[str, pulumi.Input[str]]
+    statistic: str = "Sum"
+
+
+@dataclass(frozen=True)
 class AlarmSpec:
-    """One metric alarm. ``threshold`` must be positive; ``family`` picks missing-data handling."""
+    """One metric alarm. ``threshold`` must be positive; ``family`` picks missing-data handling.
+
+    With ``sum_of``, the alarm watches the sum of those metrics (metric math) instead of
+    ``metric_name``, e.g. DynamoDB ``SystemErrors``, which is only reported per operation.
+    """
 
     family: str
     namespace: str
@@ -66,6 +80,7 @@ class AlarmSpec:
     evaluation_periods: int | None = None
     datapoints_to_alarm: int | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
+    sum_of: tuple[MetricRef, ...] = ()
 
 
 def build_alarm(ctx: StackContext, name: str, spec: AlarmSpec, parent: pulumi.Resource) -> aws.cloudwatch.MetricAlarm:
@@ -74,23 +89,31 @@ def build_alarm(ctx: StackContext, name: str, spec: AlarmSpec, parent: pulumi.Re
         raise AlarmConfigError(f"alarm '{name}': unknown metric family '{spec.family}'")
     if spec.threshold <= 0:
         raise AlarmConfigError(f"alarm '{name}': threshold must be greater than zero (got {spec.threshold})")
-    if (spec.statistic is None) == (spec.extended_statistic is None):
+    if not spec.sum_of and (spec.statistic is None) == (spec.extended_statistic is None):
         raise AlarmConfigError(f"alarm '{name}': set exactly one of statistic and extended_statistic")
     alarms: AlarmSettings = ctx.settings.alarms
     evaluation = spec.evaluation_periods or alarms.evaluation_periods
     datapoints = min(spec.datapoints_to_alarm or alarms.datapoints_to_alarm, evaluation)
+    period = spec.period_seconds or alarms.period_seconds
+    metric: dict[str, Any]
+    if spec.sum_of:
+        ids = [f"m{index}" for index in range(len(spec.sum_of))]
+        metric = {"metric_queries": [
+            *({"id": metric_id, "return_data": False, "metric": {
+                "namespace": spec.namespace, "metric_name": ref.metric_name, "dimensions": dict(ref.dimensions),
+                "stat": ref.statistic, "period": period}} for metric_id, ref in zip(ids, spec.sum_of, strict=True)),
+            {"id": "total", "return_data": True, "label": spec.metric_name, "expression": f"SUM([{','.join(ids)}])"},
+        ]}
+    else:
+        metric = {"namespace": spec.namespace, "metric_name": spec.metric_name, "dimensions": dict(spec.dimensions),
+                  "statistic": spec.statistic, "extended_statistic": spec.extended_statistic, "period": period}
     return aws.cloudwatch.MetricAlarm(
         name,
         name=physical_name(ctx.settings, name, max_length=255),
         alarm_description=spec.description,
-        namespace=spec.namespace,
-        metric_name=spec.metric_name,
-        dimensions=dict(spec.dimensions),
-        statistic=spec.statistic,
-        extended_statistic=spec.extended_statistic,
+        **metric,
         comparison_operator=spec.comparison,
         threshold=spec.threshold,
-        period=spec.period_seconds or alarms.period_seconds,
         evaluation_periods=evaluation,
         datapoints_to_alarm=datapoints,
         treat_missing_data=TREAT_MISSING_DATA[spec.family],

@@ -1,0 +1,184 @@
+"""Orders API: create, read, list and cancel orders (HTTP API payload 2.0).
+
+Every client error is a 4xx with {"error": {"code", "message"}}; only a real fault is a 5xx.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import re
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import boto3
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from orders_api.models import CUSTOMER_ID, ORDER_ID, CreateOrder
+from orders_api.repository import InvalidCursorError, OrderNotFoundError, OrdersRepository, OrderStateError
+from shared.http import error_response, error_result, validation_details
+from shared.observability import logger, metrics, tracer
+from shared.orders_schema import IDEMPOTENCY_TABLE_ENV, IDEMPOTENCY_TTL_ENV, ORDERS_TABLE_ENV, ROUTES
+
+MAX_BODY_BYTES = 64 * 1024
+# Route functions carry no return annotation: the Powertools validator would build a response model from it.
+IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+_ROUTE_PATTERNS = [(method, re.compile("^" + re.sub(r"\{[^/]+\}", "[^/]+", path) + "$")) for method, path in ROUTES]
+
+dynamodb = boto3.client("dynamodb")
+repository = OrdersRepository(dynamodb, os.environ[ORDERS_TABLE_ENV])
+idempotency_config = IdempotencyConfig(
+    event_key_jmespath="idempotencyKey",
+    payload_validation_jmespath="order",
+    expires_after_seconds=int(os.environ.get(IDEMPOTENCY_TTL_ENV, "3600")),
+)
+persistence = DynamoDBPersistenceLayer(table_name=os.environ[IDEMPOTENCY_TABLE_ENV], boto3_client=dynamodb)
+app = APIGatewayHttpResolver(enable_validation=True)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def unreadable_body(event: dict[str, Any]) -> dict[str, Any] | None:
+    """Size and media type, checked before anything parses the body."""
+    body = event.get("body") or ""
+    try:
+        size = len(base64.b64decode(body, validate=True)) if event.get("isBase64Encoded") else len(body.encode())
+    except (ValueError, binascii.Error):
+        return error_result(400, "MALFORMED_BODY", "request body is not valid base64")
+    if size > MAX_BODY_BYTES:
+        return error_result(413, "BODY_TOO_LARGE", f"request body exceeds {MAX_BODY_BYTES} bytes")
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    content_type = (headers.get("content-type") or "").split(";")[0].strip().lower()
+    if size and content_type != "application/json":
+        return error_result(415, "UNSUPPORTED_MEDIA_TYPE", "request body must be application/json")
+    return None
+
+
+@idempotent_function(data_keyword_argument="request", config=idempotency_config, persistence_store=persistence)
+def place_order_once(request: dict[str, Any]) -> dict[str, Any]:
+    return place_order(CreateOrder.model_validate(request["order"]))
+
+
+def place_order(order: CreateOrder) -> dict[str, Any]:
+    created = repository.place(order, now())
+    metrics.add_metric(name="OrderPlaced", unit=MetricUnit.Count, value=1)
+    logger.info("order placed", extra={"orderId": created["orderId"], "items": len(order.items)})
+    return created
+
+
+@app.post("/orders")
+def create_order(order: Annotated[CreateOrder, Body()]):
+    if not isinstance(app.current_event.json_body, dict):
+        # The validator unwraps a one-element JSON array into the model; the API takes an object only.
+        return error_response(422, "VALIDATION_FAILED", "request body must be a JSON object")
+    key = app.current_event.headers.get("idempotency-key")
+    if key is None:
+        created = place_order(order)
+    elif not IDEMPOTENCY_KEY.match(key):
+        return error_response(400, "INVALID_IDEMPOTENCY_KEY", "Idempotency-Key must be 1-255 printable ASCII characters")
+    else:
+        created = place_order_once(request={"idempotencyKey": key, "order": order.model_dump(mode="json")})
+    return Response(201, "application/json", body=created, headers={"Location": f"/orders/{created['orderId']}"})
+
+
+@app.get("/orders/<orderId>")
+def get_order(orderId: str):  # noqa: N803 - the path parameter's name
+    if not ORDER_ID.match(orderId):
+        return error_response(400, "INVALID_ID", "orderId must be a UUID")
+    order = repository.get(orderId)
+    if order is None:
+        return error_response(404, "ORDER_NOT_FOUND", "no such order")
+    return Response(200, "application/json", body=order)
+
+
+@app.get("/customers/<customerId>/orders")
+def list_orders(customerId: str, limit: Annotated[int, Query(ge=1, le=100)] = 20,  # noqa: N803
+                cursor: Annotated[str | None, Query(max_length=2048)] = None):
+    if not CUSTOMER_ID.match(customerId):
+        return error_response(400, "INVALID_ID", "customerId must be 1-64 letters, digits, '_' or '-'")
+    try:
+        orders, next_cursor = repository.list_for_customer(customerId, limit, cursor)
+    except InvalidCursorError:
+        return error_response(400, "INVALID_CURSOR", "cursor is not valid for this listing")
+    return Response(200, "application/json", body={"orders": orders, "nextCursor": next_cursor})
+
+
+@app.post("/orders/<orderId>/cancel")
+def cancel_order(orderId: str):  # noqa: N803
+    if not ORDER_ID.match(orderId):
+        return error_response(400, "INVALID_ID", "orderId must be a UUID")
+    try:
+        order = repository.cancel(orderId, now())
+    except OrderNotFoundError:
+        return error_response(404, "ORDER_NOT_FOUND", "no such order")
+    except OrderStateError as conflict:
+        return error_response(409, "ORDER_NOT_CANCELLABLE", f"only PENDING orders can be cancelled; this one is {conflict.state}")
+    metrics.add_metric(name="OrderCancelled", unit=MetricUnit.Count, value=1)
+    return Response(200, "application/json", body=order)
+
+
+@app.not_found
+def route_not_found(_: Exception) -> Response:
+    event = app.current_event
+    allowed = sorted({method for method, pattern in _ROUTE_PATTERNS if pattern.match(event.path)})
+    if allowed:
+        return error_response(405, "METHOD_NOT_ALLOWED", f"{event.http_method} is not allowed here",
+                              headers={"Allow": ", ".join(allowed)})
+    return error_response(404, "ROUTE_NOT_FOUND", "no such route")
+
+
+@app.exception_handler(RequestValidationError)
+def invalid_request(error: RequestValidationError) -> Response:
+    errors = error.errors()
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return error_response(400, "MALFORMED_JSON", "request body is not valid JSON")
+    return error_response(422, "VALIDATION_FAILED", "request is not valid", details=validation_details(errors))
+
+
+@app.exception_handler(RequestUnsupportedContentType)
+def unsupported_media_type(_: RequestUnsupportedContentType) -> Response:
+    return error_response(415, "UNSUPPORTED_MEDIA_TYPE", "request body must be application/json")
+
+
+@app.exception_handler(IdempotencyValidationError)
+def idempotency_key_reused(_: IdempotencyValidationError) -> Response:
+    return error_response(422, "IDEMPOTENCY_KEY_REUSED", "this Idempotency-Key was used with a different request")
+
+
+@app.exception_handler(IdempotencyAlreadyInProgressError)
+def idempotency_in_progress(_: IdempotencyAlreadyInProgressError) -> Response:
+    return error_response(409, "REQUEST_IN_PROGRESS", "a request with this Idempotency-Key is still in progress")
+
+
+@app.exception_handler(Exception)
+def server_fault(error: Exception) -> Response:
+    logger.exception("unhandled error")
+    return error_response(500, "INTERNAL_ERROR", "internal error")
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+@metrics.log_metrics(capture_cold_start_metric=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    idempotency_config.register_lambda_context(context)
+    return unreadable_body(event) or app.resolve(event, context)

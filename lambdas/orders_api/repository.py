@@ -1,0 +1,178 @@
+"""Orders data access: one table, order and outbox item written in one transaction."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from datetime import datetime
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from orders_api.models import CreateOrder
+from shared.orders_schema import (
+    CUSTOMER_INDEX,
+    CUSTOMER_INDEX_PARTITION_KEY,
+    CUSTOMER_INDEX_SORT_KEY,
+    ORDER_PREFIX,
+    ORDER_SORT_KEY,
+    PARTITION_KEY,
+    SORT_KEY,
+    customer_partition,
+    order_key,
+)
+from shared.outbox import iso, outbox_item
+
+PENDING, CANCELLED = "PENDING", "CANCELLED"
+SOURCE = "orders"
+_serializer, _deserializer = TypeSerializer(), TypeDeserializer()
+_CURSOR_KEYS = {PARTITION_KEY, SORT_KEY, CUSTOMER_INDEX_PARTITION_KEY, CUSTOMER_INDEX_SORT_KEY}
+
+
+class OrderNotFoundError(Exception):
+    pass
+
+
+class OrderStateError(Exception):
+    def __init__(self, state: str) -> None:
+        super().__init__(state)
+        self.state = state
+
+
+class InvalidCursorError(ValueError):
+    pass
+
+
+def _to_dynamo(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(v) for k, v in item.items()}
+
+
+def _from_dynamo(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _deserializer.deserialize(v) for k, v in item.items()}
+
+
+def order_view(item: dict[str, Any]) -> dict[str, Any]:
+    """The API's representation: amounts as decimal strings, no storage keys."""
+    return {
+        "orderId": item["orderId"],
+        "customerId": item["customerId"],
+        "state": item["state"],
+        "currency": item["currency"],
+        "totalAmount": str(item["totalAmount"]),
+        "items": [{"sku": i["sku"], "quantity": int(i["quantity"]), "unitPrice": str(i["unitPrice"])} for i in item["items"]],
+        "createdAt": item["createdAt"],
+        "updatedAt": item["updatedAt"],
+    }
+
+
+def encode_cursor(last_key: dict[str, Any]) -> str:
+    plain = _from_dynamo(last_key)
+    return base64.urlsafe_b64encode(json.dumps(plain, sort_keys=True).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, customer_id: str) -> dict[str, Any]:
+    """The cursor back to an ExclusiveStartKey; anything that is not one we issued for this customer is refused."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        plain = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
+    except (ValueError, binascii.Error, UnicodeDecodeError) as error:
+        raise InvalidCursorError("cursor is not valid") from error
+    if (
+        not isinstance(plain, dict)
+        or set(plain) != _CURSOR_KEYS
+        or not all(isinstance(v, str) for v in plain.values())
+        or plain[CUSTOMER_INDEX_PARTITION_KEY] != customer_partition(customer_id)
+        or plain[SORT_KEY] != ORDER_SORT_KEY
+        or not plain[PARTITION_KEY].startswith(ORDER_PREFIX)
+    ):
+        raise InvalidCursorError("cursor is not valid for this listing")
+    return _to_dynamo(plain)
+
+
+class OrdersRepository:
+    def __init__(self, client: Any, table_name: str) -> None:
+        self.client = client
+        self.table_name = table_name
+
+    def place(self, command: CreateOrder, now: datetime, order_id: str | None = None) -> dict[str, Any]:
+        order_id = order_id or str(uuid.uuid4())
+        created_at = iso(now)
+        total = command.total()
+        order = {
+            **order_key(order_id),
+            "entity": "order",
+            "orderId": order_id,
+            "customerId": command.customerId,
+            "state": PENDING,
+            "currency": command.currency,
+            "totalAmount": total,
+            "items": [{"sku": i.sku, "quantity": i.quantity, "unitPrice": i.unitPrice} for i in command.items],
+            "createdAt": created_at,
+            "updatedAt": created_at,
+            CUSTOMER_INDEX_PARTITION_KEY: customer_partition(command.customerId),
+            CUSTOMER_INDEX_SORT_KEY: f"{created_at}#{order_id}",
+        }
+        event = outbox_item(order_id, "OrderPlaced", SOURCE, {
+            "orderId": order_id, "customerId": command.customerId, "currency": command.currency,
+            "totalAmount": total, "itemCount": sum(i.quantity for i in command.items),
+        }, now)
+        self.client.transact_write_items(TransactItems=[
+            {"Put": {"TableName": self.table_name, "Item": _to_dynamo(order),
+                     "ConditionExpression": "attribute_not_exists(#pk)", "ExpressionAttributeNames": {"#pk": PARTITION_KEY}}},
+            {"Put": {"TableName": self.table_name, "Item": _to_dynamo(event)}},
+        ])
+        return order_view(order)
+
+    def get(self, order_id: str) -> dict[str, Any] | None:
+        response = self.client.get_item(TableName=self.table_name, Key=_to_dynamo(order_key(order_id)))
+        item = response.get("Item")
+        return order_view(_from_dynamo(item)) if item else None
+
+    def list_for_customer(self, customer_id: str, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": CUSTOMER_INDEX,
+            "KeyConditionExpression": "#pk = :pk",
+            "ExpressionAttributeNames": {"#pk": CUSTOMER_INDEX_PARTITION_KEY},
+            "ExpressionAttributeValues": {":pk": {"S": customer_partition(customer_id)}},
+            "ScanIndexForward": False,  # newest first
+            "Limit": limit,
+        }
+        if cursor:
+            request["ExclusiveStartKey"] = decode_cursor(cursor, customer_id)
+        response = self.client.query(**request)
+        orders = [order_view(_from_dynamo(item)) for item in response.get("Items", [])]
+        last_key = response.get("LastEvaluatedKey")
+        return orders, encode_cursor(last_key) if last_key else None
+
+    def cancel(self, order_id: str, now: datetime) -> dict[str, Any]:
+        updated_at = iso(now)
+        event = outbox_item(order_id, "OrderCancelled", SOURCE, {"orderId": order_id, "reason": "customer"}, now)
+        try:
+            self.client.transact_write_items(TransactItems=[
+                {"Update": {
+                    "TableName": self.table_name,
+                    "Key": _to_dynamo(order_key(order_id)),
+                    "UpdateExpression": "SET #state = :cancelled, updatedAt = :now",
+                    "ConditionExpression": "#state = :pending",
+                    "ExpressionAttributeNames": {"#state": "state"},
+                    "ExpressionAttributeValues": {":cancelled": {"S": CANCELLED}, ":pending": {"S": PENDING},
+                                                  ":now": {"S": updated_at}},
+                }},
+                {"Put": {"TableName": self.table_name, "Item": _to_dynamo(event)}},
+            ])
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            current = self.get(order_id)
+            if current is None:
+                raise OrderNotFoundError(order_id) from error
+            if current["state"] == PENDING:
+                raise  # cancelled for another reason (a concurrent transaction): a server-side retry case
+            raise OrderStateError(current["state"]) from error
+        order = self.get(order_id)
+        assert order is not None  # just updated under a condition
+        return order

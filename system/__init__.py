@@ -1,0 +1,1 @@
+"""The reference orders system: how the components are wired for this project."""

@@ -1,0 +1,60 @@
+"""The orders service's API, tables and routes, built from the names its handlers use."""
+
+from __future__ import annotations
+
+from components.api_service import ApiFunction, ApiServiceArgs, Route, TableAccess
+from components.core.function import FunctionSpec
+from components.core.table import IndexSpec, TableSpec
+from components.settings import Settings
+from lambdas.shared import orders_schema as schema
+
+ORDERS_TABLE = TableSpec(
+    name="orders",
+    partition_key=schema.PARTITION_KEY,
+    sort_key=schema.SORT_KEY,
+    attributes={
+        schema.PARTITION_KEY: "S",
+        schema.SORT_KEY: "S",
+        schema.CUSTOMER_INDEX_PARTITION_KEY: "S",
+        schema.CUSTOMER_INDEX_SORT_KEY: "S",
+    },
+    indexes=(IndexSpec(schema.CUSTOMER_INDEX, schema.CUSTOMER_INDEX_PARTITION_KEY, schema.CUSTOMER_INDEX_SORT_KEY),),
+    ttl_attribute=schema.TTL_ATTRIBUTE,
+    stream_view_type=schema.STREAM_VIEW_TYPE,  # the outbox relay reads new images
+)
+
+IDEMPOTENCY_TABLE = TableSpec(
+    name="orders-idempotency",
+    partition_key=schema.IDEMPOTENCY_KEY_ATTRIBUTE,
+    attributes={schema.IDEMPOTENCY_KEY_ATTRIBUTE: "S"},
+    ttl_attribute=schema.IDEMPOTENCY_TTL_ATTRIBUTE,
+)
+
+# Only what the routes do: transactions need Put/Update/ConditionCheck on the items they touch.
+ORDERS_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem",
+                  "dynamodb:Query")
+IDEMPOTENCY_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
+
+
+def orders_api_args(settings: Settings) -> ApiServiceArgs:
+    """Routes are protected by the stack's JWT authorizer when it has one, and explicitly public otherwise."""
+    public = not settings.api.jwt_issuer
+    return ApiServiceArgs(
+        tables=(ORDERS_TABLE, IDEMPOTENCY_TABLE),
+        functions=(
+            ApiFunction(
+                name="orders",
+                function=FunctionSpec(
+                    folder="orders_api",
+                    function_class="api",
+                    description="Orders API: create, read, list and cancel orders",
+                    environment={schema.IDEMPOTENCY_TTL_ENV: str(settings.idempotency_ttl_seconds)},
+                ),
+                routes=tuple(Route(method, path, public=public) for method, path in schema.ROUTES),
+                tables=(
+                    TableAccess(ORDERS_TABLE.name, ORDERS_ACTIONS, schema.ORDERS_TABLE_ENV),
+                    TableAccess(IDEMPOTENCY_TABLE.name, IDEMPOTENCY_ACTIONS, schema.IDEMPOTENCY_TABLE_ENV),
+                ),
+            ),
+        ),
+    )
