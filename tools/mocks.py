@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -63,6 +64,17 @@ _ID_IS_NAME = {
     "aws:cloudwatch/eventBus:EventBus",
     "aws:kinesis/stream:Stream",
 }
+
+
+def _ignore_orphaned_loop_finalizers(unraisable: Any, _default: Any = sys.unraisablehook) -> None:
+    """Pulumi's mock monitor creates an event loop per worker thread and never closes them; their
+    finalizers fail noisily at interpreter exit. Drop exactly that case, pass everything else on."""
+    if isinstance(unraisable.exc_value, ValueError) and "BaseEventLoop.__del__" in repr(unraisable.object):
+        return
+    _default(unraisable)
+
+
+sys.unraisablehook = _ignore_orphaned_loop_finalizers
 
 
 class DuplicateResourceError(RuntimeError):

@@ -17,25 +17,22 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from components.settings import load_schema, read_yaml
 from tools.mocks import SECRET_PLACEHOLDER, MockRun, run_mocked
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def project_name(root: Path = PROJECT_ROOT) -> str:
-    import yaml
-
-    return yaml.safe_load((root / "Pulumi.yaml").read_text())["name"]
+    return load_schema(root / "Pulumi.yaml")[0]
 
 
 def stack_config(stack: str, root: Path = PROJECT_ROOT) -> tuple[dict[str, str], list[str]]:
     """The stack file's config as the Pulumi runtime holds it (strings; objects as JSON) and its secret keys."""
-    import yaml
-
     path = root / f"Pulumi.{stack}.yaml"
     if not path.is_file():
         raise FileNotFoundError(f"no stack file {path.name}; stacks here: {', '.join(known_stacks(root))}")
-    document = yaml.safe_load(path.read_text()) or {}
+    document = read_yaml(path) or {}
     config: dict[str, str] = {}
     secret_keys: list[str] = []
     project = project_name(root)

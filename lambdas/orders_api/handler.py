@@ -1,6 +1,8 @@
 """Orders API: create, read, list and cancel orders (HTTP API payload 2.0).
 
 Every client error is a 4xx with {"error": {"code", "message"}}; only a real fault is a 5xx.
+Cold start: the read routes import neither pydantic nor the idempotency utility; ``POST /orders``
+loads them on first use.
 """
 
 from __future__ import annotations
@@ -9,49 +11,35 @@ import base64
 import binascii
 import os
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.openapi.exceptions import (
-    RequestUnsupportedContentType,
-    RequestValidationError,
-)
-from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from orders_api.models import CUSTOMER_ID, ORDER_ID, CreateOrder
+from orders_api.ids import CUSTOMER_ID, ORDER_ID
 from orders_api.repository import InvalidCursorError, OrderNotFoundError, OrdersRepository, OrderStateError
 from shared.http import error_response, error_result, validation_details
 from shared.observability import logger, metrics, tracer
 from shared.orders_schema import IDEMPOTENCY_TABLE_ENV, IDEMPOTENCY_TTL_ENV, ORDERS_TABLE_ENV, ROUTES
 
+if TYPE_CHECKING:
+    from orders_api.models import CreateOrder
+
 MAX_BODY_BYTES = 64 * 1024
-# Route functions carry no return annotation: the Powertools validator would build a response model from it.
+DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 20, 100
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 _ROUTE_PATTERNS = [(method, re.compile("^" + re.sub(r"\{[^/]+\}", "[^/]+", path) + "$")) for method, path in ROUTES]
 
 dynamodb = boto3.client("dynamodb")
 repository = OrdersRepository(dynamodb, os.environ[ORDERS_TABLE_ENV])
-idempotency_config = IdempotencyConfig(
-    event_key_jmespath="idempotencyKey",
-    payload_validation_jmespath="order",
-    expires_after_seconds=int(os.environ.get(IDEMPOTENCY_TTL_ENV, "3600")),
-)
-persistence = DynamoDBPersistenceLayer(table_name=os.environ[IDEMPOTENCY_TABLE_ENV], boto3_client=dynamodb)
-app = APIGatewayHttpResolver(enable_validation=True)
+app = APIGatewayHttpResolver()
+_invocation: dict[str, LambdaContext] = {}
 
 
 def now() -> datetime:
@@ -74,11 +62,6 @@ def unreadable_body(event: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-@idempotent_function(data_keyword_argument="request", config=idempotency_config, persistence_store=persistence)
-def place_order_once(request: dict[str, Any]) -> dict[str, Any]:
-    return place_order(CreateOrder.model_validate(request["order"]))
-
-
 def place_order(order: CreateOrder) -> dict[str, Any]:
     created = repository.place(order, now())
     metrics.add_metric(name="OrderPlaced", unit=MetricUnit.Count, value=1)
@@ -86,23 +69,68 @@ def place_order(order: CreateOrder) -> dict[str, Any]:
     return created
 
 
+@cache
+def idempotent_place_order() -> tuple[Callable[..., dict[str, Any]], Any]:
+    """``place_order`` made idempotent on the Idempotency-Key (Powertools, DynamoDB persistence, TTL'd)."""
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+        idempotent_function,
+    )
+
+    from orders_api.models import CreateOrder
+
+    config = IdempotencyConfig(
+        event_key_jmespath="idempotencyKey",
+        payload_validation_jmespath="order",
+        expires_after_seconds=int(os.environ.get(IDEMPOTENCY_TTL_ENV, "3600")),
+    )
+    persistence = DynamoDBPersistenceLayer(table_name=os.environ[IDEMPOTENCY_TABLE_ENV], boto3_client=dynamodb)
+
+    @idempotent_function(data_keyword_argument="request", config=config, persistence_store=persistence)
+    def place_once(request: dict[str, Any]) -> dict[str, Any]:
+        return place_order(CreateOrder.model_validate(request["order"]))
+
+    return place_once, config
+
+
 @app.post("/orders")
-def create_order(order: Annotated[CreateOrder, Body()]):
-    if not isinstance(app.current_event.json_body, dict):
-        # The validator unwraps a one-element JSON array into the model; the API takes an object only.
-        return error_response(422, "VALIDATION_FAILED", "request body must be a JSON object")
+def create_order() -> Response:
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyValidationError,
+    )
+    from aws_lambda_powertools.utilities.parser import parse
+    from pydantic import ValidationError
+
+    from orders_api.models import CreateOrder
+
     key = app.current_event.headers.get("idempotency-key")
+    if key is not None and not IDEMPOTENCY_KEY.match(key):
+        return error_response(400, "INVALID_IDEMPOTENCY_KEY", "Idempotency-Key must be 1-255 printable ASCII characters")
+    try:
+        order = parse(event=app.current_event.decoded_body or "", model=CreateOrder)
+    except ValidationError as invalid:
+        errors = invalid.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return error_response(400, "MALFORMED_JSON", "request body is not valid JSON")
+        return error_response(422, "VALIDATION_FAILED", "request is not valid", details=validation_details(errors))
     if key is None:
         created = place_order(order)
-    elif not IDEMPOTENCY_KEY.match(key):
-        return error_response(400, "INVALID_IDEMPOTENCY_KEY", "Idempotency-Key must be 1-255 printable ASCII characters")
     else:
-        created = place_order_once(request={"idempotencyKey": key, "order": order.model_dump(mode="json")})
+        place_once, config = idempotent_place_order()
+        config.register_lambda_context(_invocation.get("context"))
+        try:
+            created = place_once(request={"idempotencyKey": key, "order": order.model_dump(mode="json")})
+        except IdempotencyValidationError:
+            return error_response(422, "IDEMPOTENCY_KEY_REUSED", "this Idempotency-Key was used with a different request")
+        except IdempotencyAlreadyInProgressError:
+            return error_response(409, "REQUEST_IN_PROGRESS", "a request with this Idempotency-Key is still in progress")
     return Response(201, "application/json", body=created, headers={"Location": f"/orders/{created['orderId']}"})
 
 
 @app.get("/orders/<orderId>")
-def get_order(orderId: str):  # noqa: N803 - the path parameter's name
+def get_order(orderId: str) -> Response:  # noqa: N803 - the path parameter's name
     if not ORDER_ID.match(orderId):
         return error_response(400, "INVALID_ID", "orderId must be a UUID")
     order = repository.get(orderId)
@@ -112,19 +140,22 @@ def get_order(orderId: str):  # noqa: N803 - the path parameter's name
 
 
 @app.get("/customers/<customerId>/orders")
-def list_orders(customerId: str, limit: Annotated[int, Query(ge=1, le=100)] = 20,  # noqa: N803
-                cursor: Annotated[str | None, Query(max_length=2048)] = None):
+def list_orders(customerId: str) -> Response:  # noqa: N803
     if not CUSTOMER_ID.match(customerId):
         return error_response(400, "INVALID_ID", "customerId must be 1-64 letters, digits, '_' or '-'")
+    limit_text = app.current_event.get_query_string_value("limit", str(DEFAULT_PAGE_SIZE)) or ""
+    if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_PAGE_SIZE:
+        return error_response(400, "INVALID_LIMIT", f"limit must be an integer from 1 to {MAX_PAGE_SIZE}")
+    cursor = app.current_event.get_query_string_value("cursor")
     try:
-        orders, next_cursor = repository.list_for_customer(customerId, limit, cursor)
+        orders, next_cursor = repository.list_for_customer(customerId, int(limit_text), cursor)
     except InvalidCursorError:
         return error_response(400, "INVALID_CURSOR", "cursor is not valid for this listing")
     return Response(200, "application/json", body={"orders": orders, "nextCursor": next_cursor})
 
 
 @app.post("/orders/<orderId>/cancel")
-def cancel_order(orderId: str):  # noqa: N803
+def cancel_order(orderId: str) -> Response:  # noqa: N803
     if not ORDER_ID.match(orderId):
         return error_response(400, "INVALID_ID", "orderId must be a UUID")
     try:
@@ -147,29 +178,6 @@ def route_not_found(_: Exception) -> Response:
     return error_response(404, "ROUTE_NOT_FOUND", "no such route")
 
 
-@app.exception_handler(RequestValidationError)
-def invalid_request(error: RequestValidationError) -> Response:
-    errors = error.errors()
-    if any(e.get("type") == "json_invalid" for e in errors):
-        return error_response(400, "MALFORMED_JSON", "request body is not valid JSON")
-    return error_response(422, "VALIDATION_FAILED", "request is not valid", details=validation_details(errors))
-
-
-@app.exception_handler(RequestUnsupportedContentType)
-def unsupported_media_type(_: RequestUnsupportedContentType) -> Response:
-    return error_response(415, "UNSUPPORTED_MEDIA_TYPE", "request body must be application/json")
-
-
-@app.exception_handler(IdempotencyValidationError)
-def idempotency_key_reused(_: IdempotencyValidationError) -> Response:
-    return error_response(422, "IDEMPOTENCY_KEY_REUSED", "this Idempotency-Key was used with a different request")
-
-
-@app.exception_handler(IdempotencyAlreadyInProgressError)
-def idempotency_in_progress(_: IdempotencyAlreadyInProgressError) -> Response:
-    return error_response(409, "REQUEST_IN_PROGRESS", "a request with this Idempotency-Key is still in progress")
-
-
 @app.exception_handler(Exception)
 def server_fault(error: Exception) -> Response:
     logger.exception("unhandled error")
@@ -180,5 +188,5 @@ def server_fault(error: Exception) -> Response:
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    idempotency_config.register_lambda_context(context)
+    _invocation["context"] = context
     return unreadable_body(event) or app.resolve(event, context)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator
+
+from orders_api.ids import CUSTOMER_ID
 
 # Active ISO 4217 codes (2026); a request in anything else is refused.
 ISO_4217 = frozenset("""
@@ -18,8 +19,6 @@ RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB 
 TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW ZWG
 """.split())
 
-CUSTOMER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-ORDER_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 MAX_ITEMS = 100
 Sku = Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
 

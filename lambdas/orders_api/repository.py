@@ -7,12 +7,11 @@ import binascii
 import json
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from orders_api.models import CreateOrder
 from shared.orders_schema import (
     CUSTOMER_INDEX,
     CUSTOMER_INDEX_PARTITION_KEY,
@@ -25,6 +24,9 @@ from shared.orders_schema import (
     order_key,
 )
 from shared.outbox import iso, outbox_item
+
+if TYPE_CHECKING:
+    from orders_api.models import CreateOrder
 
 PENDING, CANCELLED = "PENDING", "CANCELLED"
 SOURCE = "orders"

@@ -9,7 +9,8 @@ from __future__ import annotations
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
 logger = Logger()
-tracer = Tracer()
+# Only AWS SDK calls need subsegments; patching every supported library costs ~25 ms of cold start.
+tracer = Tracer(patch_modules=("botocore",))
 metrics = Metrics()
 
 __all__ = ["logger", "metrics", "tracer"]
