@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -69,6 +69,7 @@ class AlarmSettings:
     queue_age_seconds: int
     iterator_age_ms: int
     api_5xx_rate_percent: int
+    api_4xx_rate_percent: int
     api_latency_p90_ms: int
     dynamodb_throttles_threshold: int
 
@@ -80,6 +81,15 @@ class ApiSettings:
     cors_allow_origins: tuple[str, ...] = ()
     jwt_issuer: str | None = None
     jwt_audience: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    batch_size: int
+    batching_window_seconds: int
+    max_concurrency: int
+    # Initial signing secret values by source, as Pulumi secrets; never plain text.
+    secrets: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -116,6 +126,7 @@ class Settings:
     alarms: AlarmSettings
     api: ApiSettings
     idempotency_ttl_seconds: int
+    webhooks: WebhookSettings
     alerts: AlertSettings = field(default_factory=AlertSettings)
 
     @property
@@ -176,6 +187,13 @@ def load_schema(project_file: Path = PROJECT_FILE) -> tuple[str, dict[str, KeySp
     return document["name"], specs
 
 
+def runtime_secret_keys(keys: Iterable[str]) -> frozenset[str]:
+    from pulumi.runtime import config as runtime_config
+
+    return frozenset(k for k in keys if runtime_config.is_config_secret(k)) | frozenset(
+        runtime_config.get_config_secret_keys_env())
+
+
 def raw_stack_config() -> dict[str, Any]:
     """Every config value the Pulumi runtime holds, keyed by full key (``<namespace>:<name>``)."""
     from pulumi.runtime import config as runtime_config
@@ -186,10 +204,12 @@ def raw_stack_config() -> dict[str, Any]:
 class _Collector:
     """Parses raw config values by their declared type, collecting problems instead of stopping."""
 
-    def __init__(self, project: str, specs: dict[str, KeySpec], raw: Mapping[str, Any]) -> None:
+    def __init__(self, project: str, specs: dict[str, KeySpec], raw: Mapping[str, Any],
+                 secret_keys: frozenset[str] = frozenset()) -> None:
         self.project = project
         self.specs = specs
         self.raw = raw
+        self.secret_keys = secret_keys
         self.problems: list[tuple[str, str]] = []
 
     def path(self, name: str) -> str:
@@ -276,6 +296,7 @@ def load_settings(
     stack: str,
     raw: Mapping[str, Any] | None = None,
     project_file: Path = PROJECT_FILE,
+    secret_keys: frozenset[str] | None = None,
 ) -> Settings:
     """Build the stack's :class:`Settings` from raw config, or raise one :class:`SettingsError`.
 
@@ -286,12 +307,16 @@ def load_settings(
     raw
         Config values keyed ``<project>:<key>`` as the Pulumi runtime holds them (strings, lists as
         JSON). Defaults to the running program's config.
+    secret_keys
+        Which of those keys are Pulumi secrets. Defaults to the running program's secret keys.
     project_file
         The ``Pulumi.yaml`` whose ``config`` section declares the keys.
     """
     project, specs = load_schema(project_file)
-    raw = raw_stack_config() if raw is None else raw
-    c = _Collector(project, specs, raw)
+    if raw is None:
+        raw = raw_stack_config()
+        secret_keys = runtime_secret_keys(raw)
+    c = _Collector(project, specs, raw, frozenset(secret_keys or ()))
     _check_unknown_keys(c)
 
     service = c.value("service")
@@ -332,6 +357,7 @@ def load_settings(
     alarms = _alarms(c)
     api = _api(c)
     idempotency_ttl = c.between("idempotencyTtlSeconds", 60, 7 * 24 * 3600, " seconds")
+    webhooks = _webhooks(c)
     alerts = _alerts(c, production)
 
     if c.problems:
@@ -357,6 +383,7 @@ def load_settings(
         alarms=alarms,
         api=api,
         idempotency_ttl_seconds=idempotency_ttl,
+        webhooks=webhooks,
         alerts=alerts,
     )
 
@@ -412,6 +439,7 @@ def _alarms(c: _Collector) -> AlarmSettings:
         queue_age_seconds=c.positive("alarmQueueAgeSeconds"),
         iterator_age_ms=c.positive("alarmIteratorAgeMs"),
         api_5xx_rate_percent=c.between("alarmApi5xxRatePercent", 1, 100, "%"),
+        api_4xx_rate_percent=c.between("alarmApi4xxRatePercent", 1, 100, "%"),
         api_latency_p90_ms=c.positive("alarmApiLatencyP90Ms"),
         dynamodb_throttles_threshold=c.positive("alarmDynamoDbThrottlesThreshold"),
     )
@@ -434,6 +462,34 @@ def _api(c: _Collector) -> ApiSettings:
     if audience and not issuer:
         c.problem("apiJwtIssuer", "is required when apiJwtAudience is set")
     return ApiSettings(burst, rate, tuple(origins), issuer, tuple(audience))
+
+
+# Webhook sources whose signing secret the stack config may carry: `<source>WebhookSecret`.
+WEBHOOK_SOURCES = ("payments",)
+
+
+def _webhooks(c: _Collector) -> WebhookSettings:
+    batch = c.between("webhookBatchSize", 1, 10000)
+    window = c.between("webhookBatchingWindowSeconds", 0, 300, " seconds")
+    concurrency = c.between("webhookMaxConcurrency", 2, 1000)
+    secrets = {}
+    for source in WEBHOOK_SOURCES:
+        key = f"{source}WebhookSecret"
+        value = c.optional(key)
+        if value is None:
+            continue
+        if c.path(key) not in c.secret_keys:
+            c.problem(key, f"must be set as a secret: pulumi config set --secret {key} ...")
+        elif not value.split():
+            c.problem(key, "must hold at least one signing secret")
+        secrets[source] = _as_secret(value)
+    return WebhookSettings(batch, window, concurrency, secrets)
+
+
+def _as_secret(value: str) -> Any:
+    import pulumi
+
+    return pulumi.Output.secret(value)
 
 
 def _alerts(c: _Collector, production: bool | None) -> AlertSettings:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from components.api_service import ApiFunction, ApiServiceArgs, Route, TableAccess
 from components.core.function import FunctionSpec
-from components.core.table import IndexSpec, TableSpec
+from components.core.table import IndexSpec, TableSpec, idempotency_table
 from components.settings import Settings
 from lambdas.shared import orders_schema as schema
+from lambdas.shared.idempotency_schema import IDEMPOTENCY_TABLE_ENV, IDEMPOTENCY_TTL_ENV
 
 ORDERS_TABLE = TableSpec(
     name="orders",
@@ -23,12 +24,7 @@ ORDERS_TABLE = TableSpec(
     stream_view_type=schema.STREAM_VIEW_TYPE,  # the outbox relay reads new images
 )
 
-IDEMPOTENCY_TABLE = TableSpec(
-    name="orders-idempotency",
-    partition_key=schema.IDEMPOTENCY_KEY_ATTRIBUTE,
-    attributes={schema.IDEMPOTENCY_KEY_ATTRIBUTE: "S"},
-    ttl_attribute=schema.IDEMPOTENCY_TTL_ATTRIBUTE,
-)
+IDEMPOTENCY_TABLE = idempotency_table("orders-idempotency")
 
 # Only what the routes do: transactions need Put/Update/ConditionCheck on the items they touch.
 ORDERS_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem",
@@ -48,12 +44,12 @@ def orders_api_args(settings: Settings) -> ApiServiceArgs:
                     folder="orders_api",
                     function_class="api",
                     description="Orders API: create, read, list and cancel orders",
-                    environment={schema.IDEMPOTENCY_TTL_ENV: str(settings.idempotency_ttl_seconds)},
+                    environment={IDEMPOTENCY_TTL_ENV: str(settings.idempotency_ttl_seconds)},
                 ),
                 routes=tuple(Route(method, path, public=public) for method, path in schema.ROUTES),
                 tables=(
                     TableAccess(ORDERS_TABLE.name, ORDERS_ACTIONS, schema.ORDERS_TABLE_ENV),
-                    TableAccess(IDEMPOTENCY_TABLE.name, IDEMPOTENCY_ACTIONS, schema.IDEMPOTENCY_TABLE_ENV),
+                    TableAccess(IDEMPOTENCY_TABLE.name, IDEMPOTENCY_ACTIONS, IDEMPOTENCY_TABLE_ENV),
                 ),
             ),
         ),

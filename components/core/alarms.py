@@ -124,6 +124,12 @@ def build_alarm(ctx: StackContext, name: str, spec: AlarmSpec, parent: pulumi.Re
     )
 
 
+def build_alarms(ctx: StackContext, prefix: str, specs: Mapping[str, AlarmSpec],
+                 parent: pulumi.Resource) -> dict[str, aws.cloudwatch.MetricAlarm]:
+    """One alarm per spec, named ``<prefix>-<key>``."""
+    return {key: build_alarm(ctx, f"{prefix}-{key}", spec, parent) for key, spec in specs.items()}
+
+
 def function_alarm_specs(alarms: AlarmSettings, function_name: pulumi.Input[str], timeout_seconds: int) -> dict[str, AlarmSpec]:
     """Errors, throttles and duration-near-timeout for one function."""
     dimensions = {"FunctionName": function_name}

@@ -15,7 +15,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.core.alarms import build_alarm, function_alarm_specs
+from components.core.alarms import build_alarms, function_alarm_specs
 from components.core.archive import LAMBDAS_ROOT, function_archive, handler_string
 from components.core.context import StackContext
 from components.core.iam import Grant, policy_document, service_assume_role_policy
@@ -212,6 +212,5 @@ def build_function(ctx: StackContext, name: str, spec: FunctionSpec, parent: pul
         memory_mb=sizing["memory_size"],
         alias=alias,
     )
-    for suffix, alarm in function_alarm_specs(settings.alarms, function.name, built.timeout_seconds).items():
-        built.alarms[suffix] = build_alarm(ctx, f"{name}-{suffix}", alarm, parent)
+    built.alarms = build_alarms(ctx, name, function_alarm_specs(settings.alarms, function.name, built.timeout_seconds), parent)
     return built

@@ -9,7 +9,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.core.alarms import build_alarm, queue_alarm_specs
+from components.core.alarms import build_alarms, queue_alarm_specs
 from components.core.context import StackContext
 from components.core.iam import deny_insecure_transport, policy_document
 from components.core.naming import physical_name
@@ -137,6 +137,6 @@ def build_queue(ctx: StackContext, name: str, spec: QueueSpec, parent: pulumi.Re
         visibility_timeout_seconds=sizing["visibility_timeout_seconds"],
         max_receive_count=sizing["max_receive_count"],
     )
-    for alarm_suffix, alarm in queue_alarm_specs(settings.alarms, queue.name, dlq.name, spec.age_alarm_seconds).items():
-        built.alarms[alarm_suffix] = build_alarm(ctx, f"{name}-{alarm_suffix}", alarm, parent)
+    built.alarms = build_alarms(ctx, name, queue_alarm_specs(settings.alarms, queue.name, dlq.name, spec.age_alarm_seconds),
+                                parent)
     return built

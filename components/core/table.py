@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from components.core.alarms import AlarmSpec, MetricRef, build_alarm
+from components.core.alarms import AlarmSpec, MetricRef, build_alarms
 from components.core.context import StackContext
 from components.core.naming import physical_name
+from lambdas.shared.idempotency_schema import IDEMPOTENCY_KEY_ATTRIBUTE, IDEMPOTENCY_TTL_ATTRIBUTE
 
 # Operations whose SystemErrors we watch (the metric exists only per TableName and Operation).
 WATCHED_OPERATIONS = ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "TransactWriteItems", "BatchWriteItem")
@@ -56,6 +57,16 @@ class BuiltTable:
     def arns(self) -> list[pulumi.Output[str]]:
         """The table and each of its indexes: what a grant on this table should name."""
         return [self.table.arn, *(pulumi.Output.concat(self.table.arn, "/index/", i.name) for i in self.spec.indexes)]
+
+
+def idempotency_table(name: str) -> TableSpec:
+    """A table for Powertools idempotency records, with the persistence layer's default names."""
+    return TableSpec(
+        name=name,
+        partition_key=IDEMPOTENCY_KEY_ATTRIBUTE,
+        attributes={IDEMPOTENCY_KEY_ATTRIBUTE: "S"},
+        ttl_attribute=IDEMPOTENCY_TTL_ATTRIBUTE,
+    )
 
 
 def _check(spec: TableSpec) -> None:
@@ -117,6 +128,5 @@ def build_table(ctx: StackContext, name: str, spec: TableSpec, parent: pulumi.Re
         statistic=None, threshold=1, description="DynamoDB is failing requests to the table (5xx).",
         sum_of=tuple(MetricRef("SystemErrors", {**dimensions, "Operation": op}) for op in WATCHED_OPERATIONS),
     )
-    for suffix, alarm in specs.items():
-        built.alarms[suffix] = build_alarm(ctx, f"{name}-{suffix}", alarm, parent)
+    built.alarms = build_alarms(ctx, name, specs, parent)
     return built

@@ -25,8 +25,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from orders_api.ids import CUSTOMER_ID, ORDER_ID
 from orders_api.repository import InvalidCursorError, OrderNotFoundError, OrdersRepository, OrderStateError
 from shared.http import error_response, error_result, validation_details
+from shared.idempotency_schema import IDEMPOTENCY_TABLE_ENV, IDEMPOTENCY_TTL_ENV
 from shared.observability import logger, metrics, tracer
-from shared.orders_schema import IDEMPOTENCY_TABLE_ENV, IDEMPOTENCY_TTL_ENV, ORDERS_TABLE_ENV, ROUTES
+from shared.orders_schema import ORDERS_TABLE_ENV, ROUTES
 
 if TYPE_CHECKING:
     from orders_api.models import CreateOrder

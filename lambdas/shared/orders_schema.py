@@ -14,8 +14,6 @@ from __future__ import annotations
 
 # Environment variables set by the infrastructure.
 ORDERS_TABLE_ENV = "ORDERS_TABLE_NAME"
-IDEMPOTENCY_TABLE_ENV = "IDEMPOTENCY_TABLE_NAME"
-IDEMPOTENCY_TTL_ENV = "IDEMPOTENCY_TTL_SECONDS"
 
 # Orders table key schema.
 PARTITION_KEY = "pk"
@@ -30,10 +28,6 @@ ORDER_PREFIX = "ORDER#"
 ORDER_SORT_KEY = "ORDER"
 OUTBOX_PREFIX = "OUTBOX#"
 CUSTOMER_PREFIX = "CUSTOMER#"
-
-# Powertools idempotency persistence defaults (DynamoDBPersistenceLayer): key "id", TTL "expiration".
-IDEMPOTENCY_KEY_ATTRIBUTE = "id"
-IDEMPOTENCY_TTL_ATTRIBUTE = "expiration"
 
 # Routes of the orders API: the infrastructure creates exactly these, the handler serves exactly these.
 ROUTES = (

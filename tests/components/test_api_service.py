@@ -6,6 +6,7 @@ import pytest
 
 from components.api_service import ApiConfigError, ApiFunction, ApiService, ApiServiceArgs, Route, validate_args
 from components.core.function import FunctionSpec
+from lambdas.shared import idempotency_schema as idem
 from lambdas.shared import orders_schema as schema
 from system.orders import orders_api_args
 
@@ -115,8 +116,8 @@ def test_tables_on_demand_encrypted_with_ttl_stream_and_index(dev) -> None:
     assert orders["streamEnabled"] is True and orders["streamViewType"] == schema.STREAM_VIEW_TYPE
     assert [i["name"] for i in orders["globalSecondaryIndexes"]] == [schema.CUSTOMER_INDEX]
     idempotency = tables["orders-dev-orders-idempotency"]
-    assert idempotency["hashKey"] == schema.IDEMPOTENCY_KEY_ATTRIBUTE
-    assert idempotency["ttl"]["attributeName"] == schema.IDEMPOTENCY_TTL_ATTRIBUTE
+    assert idempotency["hashKey"] == idem.IDEMPOTENCY_KEY_ATTRIBUTE
+    assert idempotency["ttl"]["attributeName"] == idem.IDEMPOTENCY_TTL_ATTRIBUTE
 
 
 def test_prod_tables_are_protected_and_recoverable_dev_tables_are_not(dev, prod) -> None:
@@ -145,8 +146,8 @@ def test_role_gets_only_the_dynamodb_actions_its_routes_need_on_its_tables(dev) 
 def test_function_environment_names_the_tables_by_the_handlers_variables(dev) -> None:
     variables = dev.template.one("aws:lambda/function:Function")["inputs"]["environment"]["variables"]
     assert variables[schema.ORDERS_TABLE_ENV] == "orders-dev-orders"
-    assert variables[schema.IDEMPOTENCY_TABLE_ENV] == "orders-dev-orders-idempotency"
-    assert variables[schema.IDEMPOTENCY_TTL_ENV] == "3600"
+    assert variables[idem.IDEMPOTENCY_TABLE_ENV] == "orders-dev-orders-idempotency"
+    assert variables[idem.IDEMPOTENCY_TTL_ENV] == "3600"
 
 
 def test_invoke_permission_carries_the_apis_source_arn(dev, prod) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import boto3
 import pytest
 
+from lambdas.shared import idempotency_schema as idem
 from lambdas.shared import orders_schema as schema
 from system.orders import IDEMPOTENCY_TABLE, ORDERS_TABLE
 from tests.lambdas.conftest import REGION, create_table, fresh_import
@@ -24,7 +25,7 @@ def api(aws, monkeypatch, lambda_context):
     create_table(ORDERS_TABLE, ORDERS)
     create_table(IDEMPOTENCY_TABLE, IDEMPOTENCY)
     monkeypatch.setenv(schema.ORDERS_TABLE_ENV, ORDERS)
-    monkeypatch.setenv(schema.IDEMPOTENCY_TABLE_ENV, IDEMPOTENCY)
+    monkeypatch.setenv(idem.IDEMPOTENCY_TABLE_ENV, IDEMPOTENCY)
     module = fresh_import("orders_api.handler")
 
     def call(method: str, path: str, body: Any = None, **kwargs: Any) -> tuple[int, Any]:
@@ -126,7 +127,7 @@ def test_idempotency_key_returns_the_same_order_and_creates_one(api) -> None:
     assert first[0] == 201 and second == first
     assert sum(1 for i in items(ORDERS) if i["entity"] == "order") == 1
     idempotency_records = items(IDEMPOTENCY)
-    assert len(idempotency_records) == 1 and idempotency_records[0][schema.IDEMPOTENCY_TTL_ATTRIBUTE] > 0
+    assert len(idempotency_records) == 1 and idempotency_records[0][idem.IDEMPOTENCY_TTL_ATTRIBUTE] > 0
 
 
 def test_idempotency_key_reused_with_another_body_is_refused(api) -> None:

@@ -1,0 +1,187 @@
+"""The one HTTP API (API Gateway v2) builder and the one way to put a function behind routes."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.core.alarms import AlarmSpec
+from components.core.context import StackContext
+from components.core.function import BuiltFunction
+from components.core.naming import physical_name
+from components.settings import AlarmSettings
+
+STAGE = "$default"
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+# One JSON object per request: what an on-call engineer needs to find a failing call.
+ACCESS_LOG_FORMAT = json.dumps({
+    "requestId": "$context.requestId",
+    "ip": "$context.identity.sourceIp",
+    "requestTime": "$context.requestTime",
+    "httpMethod": "$context.httpMethod",
+    "routeKey": "$context.routeKey",
+    "path": "$context.path",
+    "status": "$context.status",
+    "protocol": "$context.protocol",
+    "responseLength": "$context.responseLength",
+    "responseLatency": "$context.responseLatency",
+    "integrationLatency": "$context.integrationLatency",
+    "integrationError": "$context.integrationErrorMessage",
+    "authorizerError": "$context.authorizer.error",
+})
+
+
+@dataclass(frozen=True)
+class Route:
+    """``METHOD /path``; protected by the JWT authorizer unless ``public`` says otherwise on purpose."""
+
+    method: str
+    path: str
+    public: bool = False
+
+    @property
+    def key(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+@dataclass
+class BuiltHttpApi:
+    api: aws.apigatewayv2.Api
+    stage: aws.apigatewayv2.Stage
+    authorizer: aws.apigatewayv2.Authorizer | None
+
+    @property
+    def url(self) -> pulumi.Output[str]:
+        return self.api.api_endpoint
+
+
+def build_http_api(ctx: StackContext, name: str, parent: pulumi.Resource) -> BuiltHttpApi:
+    """An HTTP API with the ``$default`` stage (auto-deploy), JSON access logs with the stack's
+    retention, default route throttling and CORS from settings, and the JWT authorizer when the
+    stack configures one."""
+    settings = ctx.settings
+    origins = list(settings.api.cors_allow_origins)
+    api = aws.apigatewayv2.Api(
+        name,
+        name=physical_name(settings, name, max_length=128),
+        protocol_type="HTTP",
+        cors_configuration={
+            "allow_origins": origins,
+            "allow_methods": list(METHODS),
+            "allow_headers": ["authorization", "content-type", "idempotency-key"],
+            "max_age": 3600,
+        } if origins else None,
+        opts=ctx.options(parent),
+    )
+    access_logs = aws.cloudwatch.LogGroup(
+        f"{name}-access-logs",
+        name=f"/aws/apigateway/{physical_name(settings, name)}/access",
+        retention_in_days=settings.log_retention_days,
+        opts=ctx.options(parent),
+    )
+    stage = aws.apigatewayv2.Stage(
+        f"{name}-stage",
+        api_id=api.id,
+        name=STAGE,
+        auto_deploy=True,
+        access_log_settings={"destination_arn": access_logs.arn, "format": ACCESS_LOG_FORMAT},
+        default_route_settings={
+            "throttling_burst_limit": settings.api.throttling_burst_limit,
+            "throttling_rate_limit": settings.api.throttling_rate_limit,
+            "detailed_metrics_enabled": True,  # per-route metrics: webhook routes alarm on their own 4xx
+        },
+        opts=ctx.options(parent),
+    )
+    authorizer = None
+    if settings.api.jwt_issuer:
+        authorizer = aws.apigatewayv2.Authorizer(
+            f"{name}-jwt",
+            api_id=api.id,
+            name=f"{name}-jwt",
+            authorizer_type="JWT",
+            identity_sources=["$request.header.Authorization"],
+            jwt_configuration={"issuer": settings.api.jwt_issuer, "audiences": list(settings.api.jwt_audience)},
+            opts=ctx.options(parent),
+        )
+    return BuiltHttpApi(api=api, stage=stage, authorizer=authorizer)
+
+
+def connect_routes(ctx: StackContext, name: str, http_api: BuiltHttpApi, function: BuiltFunction,
+                   routes: tuple[Route, ...], parent: pulumi.Resource) -> aws.apigatewayv2.Integration:
+    """A Lambda proxy integration (payload 2.0), the invoke permission scoped to this API, and the routes."""
+    for route in routes:
+        if not route.public and http_api.authorizer is None:
+            raise ValueError(f"route '{route.key}' is protected but the API has no authorizer")
+    integration = aws.apigatewayv2.Integration(
+        f"{name}-integration",
+        api_id=http_api.api.id,
+        integration_type="AWS_PROXY",
+        integration_method="POST",
+        integration_uri=function.target_arn,
+        payload_format_version="2.0",
+        timeout_milliseconds=min(30_000, (function.timeout_seconds + 1) * 1000),
+        opts=ctx.options(parent),
+    )
+    aws.lambda_.Permission(
+        f"{name}-invoke",
+        action="lambda:InvokeFunction",
+        function=function.function.name,
+        qualifier=function.qualifier,
+        principal="apigateway.amazonaws.com",
+        source_arn=pulumi.Output.concat(http_api.api.execution_arn, "/*/*"),
+        opts=ctx.options(parent),
+    )
+    for route in routes:
+        protected = not route.public
+        aws.apigatewayv2.Route(
+            f"{name}-{route.method.lower()}{_slug(route.path)}",
+            api_id=http_api.api.id,
+            route_key=route.key,
+            target=pulumi.Output.concat("integrations/", integration.id),
+            authorization_type="JWT" if protected else "NONE",
+            authorizer_id=http_api.authorizer.id if protected and http_api.authorizer else None,
+            opts=ctx.options(parent),
+        )
+    return integration
+
+
+def _slug(path: str) -> str:
+    """``/orders/{orderId}/cancel`` -> ``-orders-orderId-cancel``: unique, readable resource names."""
+    parts = re.findall(r"[A-Za-z0-9]+", path)
+    return "-" + "-".join(parts) if parts else "-root"
+
+
+def api_alarm_specs(alarms: AlarmSettings, api_id: pulumi.Input[str]) -> dict[str, AlarmSpec]:
+    """The whole API: 5xx rate and p90 latency."""
+    dimensions = {"ApiId": api_id, "Stage": STAGE}
+    return {
+        "5xx-rate": _rate_spec("5xx", dimensions, alarms.api_5xx_rate_percent, "api_errors", "fail with a 5xx"),
+        "latency-p90": AlarmSpec(
+            family="api_latency", namespace="AWS/ApiGateway", metric_name="Latency", dimensions=dimensions,
+            statistic=None, extended_statistic="p90", threshold=alarms.api_latency_p90_ms,
+            description=f"API p90 latency is at or above {alarms.api_latency_p90_ms} ms.",
+        ),
+    }
+
+
+def route_alarm_specs(alarms: AlarmSettings, api_id: pulumi.Input[str], route: Route) -> dict[str, AlarmSpec]:
+    """One route (detailed metrics): 4xx and 5xx rates. For a webhook a 4xx spike means bad
+    signatures: an attack, or a secret that does not match the sender's."""
+    dimensions = {"ApiId": api_id, "Stage": STAGE, "Method": route.method, "Resource": route.path}
+    return {
+        "4xx-rate": _rate_spec("4xx", dimensions, alarms.api_4xx_rate_percent, "api_errors",
+                               f"on {route.key} are refused with a 4xx (bad signatures or a secret mismatch?)"),
+        "5xx-rate": _rate_spec("5xx", dimensions, alarms.api_5xx_rate_percent, "api_errors", f"on {route.key} fail with a 5xx"),
+    }
+
+
+def _rate_spec(metric: str, dimensions: dict[str, pulumi.Input[str]], percent: int, family: str, what: str) -> AlarmSpec:
+    return AlarmSpec(
+        family=family, namespace="AWS/ApiGateway", metric_name=metric, dimensions=dimensions, statistic="Average",
+        threshold=percent / 100, comparison="GreaterThanThreshold",
+        description=f"More than {percent}% of requests {what}.",
+    )

@@ -1,0 +1,66 @@
+"""Payments worker: applies verified webhook messages from SQS, with partial batch responses.
+
+Idempotent on the webhook id (Powertools idempotency, DynamoDB, TTL): a redelivered webhook has
+no second effect. A transient fault fails only its record; an unparseable message keeps failing
+until the queue moves it to the dead-letter queue after maxReceiveCount receives.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from payments_worker.payments import PaymentsLedger, parse_message
+from shared.idempotency_schema import IDEMPOTENCY_TABLE_ENV, IDEMPOTENCY_TTL_ENV
+from shared.observability import logger, metrics, tracer
+from shared.orders_schema import ORDERS_TABLE_ENV
+
+dynamodb = boto3.client("dynamodb")
+ledger = PaymentsLedger(dynamodb, os.environ[ORDERS_TABLE_ENV])
+processor = BatchProcessor(event_type=EventType.SQS)
+idempotency_config = IdempotencyConfig(
+    event_key_jmespath="id",
+    expires_after_seconds=int(os.environ.get(IDEMPOTENCY_TTL_ENV, "86400")),
+)
+persistence = DynamoDBPersistenceLayer(table_name=os.environ[IDEMPOTENCY_TABLE_ENV], boto3_client=dynamodb)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+@idempotent_function(data_keyword_argument="message", config=idempotency_config, persistence_store=persistence)
+def apply_once(message: dict[str, Any]) -> dict[str, str]:
+    _, event = parse_message(message["raw"])
+    outcome = ledger.apply(message["id"], event, now())
+    return {"outcome": outcome}
+
+
+def record_handler(record: SQSRecord) -> str:
+    envelope, _ = parse_message(record.body)  # poison fails here, before any idempotency record
+    outcome = apply_once(message={"id": envelope.id, "raw": record.body})["outcome"]
+    kind = outcome.split(":", 1)[0]
+    metrics.add_metric(name=f"Payment_{kind}", unit=MetricUnit.Count, value=1)
+    if kind in ("exception", "ignored"):
+        logger.warning("payment webhook not applied", extra={"webhookId": envelope.id, "outcome": outcome})
+    return outcome
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    idempotency_config.register_lambda_context(context)
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

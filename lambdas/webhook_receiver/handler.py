@@ -1,0 +1,127 @@
+"""Webhook receiver: verify the signature of the raw body, enqueue it, answer 202. Nothing
+unverified is ever enqueued; the worker does the business work from the queue.
+
+Environment: WEBHOOK_SCHEME (standard | github | stripe), WEBHOOK_SECRET_ARN, QUEUE_URL,
+WEBHOOK_SOURCE, and MESSAGE_GROUP_FIELD for FIFO queues.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import time
+from typing import Any
+
+import boto3
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities import parameters
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import BotoCoreError, ClientError
+
+from shared.http import error_result
+from shared.observability import logger, metrics, tracer
+from shared.webhook_schema import (
+    MAX_BODY_BYTES,
+    MESSAGE_GROUP_FIELD_ENV,
+    QUEUE_URL_ENV,
+    SCHEME_ENV,
+    SECRET_ARN_ENV,
+    SOURCE_ENV,
+)
+from webhook_receiver.signatures import MalformedRequestError, VerificationError, Verified, verify
+
+SECRET_MAX_AGE_SECONDS = 300
+# A verification miss refetches the secret (a rotation takes effect at once), but at most this
+# often: a flood of bad signatures must not become a flood of GetSecretValue calls.
+FORCED_REFRESH_INTERVAL_SECONDS = 30
+
+SCHEME = os.environ[SCHEME_ENV]
+SECRET_ARN = os.environ[SECRET_ARN_ENV]
+QUEUE_URL = os.environ[QUEUE_URL_ENV]
+SOURCE = os.environ[SOURCE_ENV]
+MESSAGE_GROUP_FIELD = os.environ.get(MESSAGE_GROUP_FIELD_ENV)
+sqs = boto3.client("sqs")
+_last_forced_refresh = 0.0
+
+
+class SecretUnavailableError(RuntimeError):
+    """The signing secret has no value yet, or Secrets Manager cannot be reached."""
+
+
+def signing_secrets(force: bool = False) -> list[str]:
+    """The current signing secrets (several during a rotation), cached per container."""
+    try:
+        value = parameters.get_secret(SECRET_ARN, max_age=SECRET_MAX_AGE_SECONDS, force_fetch=force)
+    except parameters.exceptions.GetParameterError as error:
+        raise SecretUnavailableError(str(error)) from error
+    return str(value).split()
+
+
+def verify_with_rotation(headers: dict[str, str], body: bytes) -> Verified:
+    global _last_forced_refresh
+    now = int(time.time())
+    try:
+        return verify(SCHEME, headers, body, signing_secrets(), now)
+    except VerificationError as failure:
+        if failure.stale or time.monotonic() - _last_forced_refresh < FORCED_REFRESH_INTERVAL_SECONDS:
+            raise
+        _last_forced_refresh = time.monotonic()
+        return verify(SCHEME, headers, body, signing_secrets(force=True), now)
+
+
+def raw_body(event: dict[str, Any]) -> bytes:
+    body = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        return base64.b64decode(body, validate=True)
+    return body.encode()
+
+
+def enqueue(verified: Verified, body: bytes) -> None:
+    text = body.decode("utf-8", errors="replace")
+    message: dict[str, Any] = {
+        "QueueUrl": QUEUE_URL,
+        "MessageBody": json.dumps({"id": verified.id, "source": SOURCE, "timestamp": verified.timestamp, "body": text}),
+    }
+    if MESSAGE_GROUP_FIELD:
+        try:
+            group = json.loads(text).get(MESSAGE_GROUP_FIELD)
+        except (ValueError, AttributeError):
+            group = None
+        message["MessageGroupId"] = str(group or SOURCE)[:128]
+        message["MessageDeduplicationId"] = verified.id[:128]  # a redelivered webhook is dropped by SQS
+    sqs.send_message(**message)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    try:
+        body = raw_body(event)
+    except (binascii.Error, ValueError):
+        return error_result(400, "MALFORMED_REQUEST", "body is not valid base64")
+    if len(body) > MAX_BODY_BYTES:
+        return error_result(413, "BODY_TOO_LARGE", f"body exceeds {MAX_BODY_BYTES} bytes")
+    try:
+        verified = verify_with_rotation(headers, body)
+    except MalformedRequestError as malformed:
+        metrics.add_metric(name="WebhookMalformed", unit=MetricUnit.Count, value=1)
+        return error_result(400, "MALFORMED_REQUEST", str(malformed))
+    except VerificationError as failure:
+        metrics.add_metric(name="WebhookUnauthenticated", unit=MetricUnit.Count, value=1)
+        logger.warning("webhook rejected", extra={"reason": str(failure)})
+        return error_result(401, "UNAUTHENTICATED", "request could not be authenticated")
+    except SecretUnavailableError:
+        logger.exception("signing secret unavailable")
+        return error_result(503, "NOT_CONFIGURED", "webhook endpoint is not ready")
+    try:
+        enqueue(verified, body)
+    except (ClientError, BotoCoreError):
+        logger.exception("could not enqueue a verified webhook")
+        return error_result(503, "TRY_AGAIN", "webhook could not be accepted now; retry later")
+    metrics.add_metric(name="WebhookAccepted", unit=MetricUnit.Count, value=1)
+    logger.info("webhook accepted", extra={"webhookId": verified.id})
+    return {"statusCode": 202, "headers": {"Content-Type": "application/json"}, "body": json.dumps({"id": verified.id})}
