@@ -7,7 +7,9 @@ import pulumi
 from components.api_service import ApiService
 from components.platform import Platform, stack_provider
 from components.settings import load_settings
+from components.webhook_ingestion import WebhookIngestion
 from system.orders import orders_api_args
+from system.payments import payments_webhook_args
 
 # Validates every setting before a single resource is registered.
 settings = load_settings(pulumi.get_stack())
@@ -16,7 +18,12 @@ platform = Platform("platform", settings, provider)
 ctx = platform.context
 
 orders_api = ApiService("api", ctx, orders_api_args(settings))
+payments_webhook = WebhookIngestion("payments-webhook", ctx, payments_webhook_args(settings, orders_api))
 
 pulumi.export("alertTopicArn", platform.alert_topic.arn)
 pulumi.export("ordersApiUrl", orders_api.url)
 pulumi.export("ordersTables", orders_api.table_names)
+pulumi.export("paymentsWebhookUrl", payments_webhook.url)
+pulumi.export("paymentsWebhookSecretArn", payments_webhook.secret.arn)
+pulumi.export("paymentsWebhookQueueUrl", payments_webhook.queue.queue.url)
+pulumi.export("paymentsWebhookDlqUrl", payments_webhook.queue.dlq.url)

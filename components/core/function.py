@@ -37,8 +37,8 @@ class FunctionSpec:
     """What a component says about one function; everything else comes from settings.
 
     ``function_class`` (api, worker, stream, job) picks the memory/timeout/concurrency profile;
-    ``memory_mb``/``timeout_seconds``/``reserved_concurrency`` override it for this function only
-    (e.g. a memory size measured with Lambda Power Tuning).
+    ``memory_mb``/``timeout_seconds``/``reserved_concurrency``/``provisioned_concurrency`` override it
+    for this function only (e.g. a memory size measured with Lambda Power Tuning).
     """
 
     folder: str
@@ -49,6 +49,7 @@ class FunctionSpec:
     memory_mb: int | None = None
     timeout_seconds: int | None = None
     reserved_concurrency: int | None = None
+    provisioned_concurrency: int | None = None
     lambdas_root: Path = LAMBDAS_ROOT
 
 
@@ -100,6 +101,8 @@ def function_defaults(settings: Settings, spec: FunctionSpec) -> dict[str, Any]:
     memory = spec.memory_mb if spec.memory_mb is not None else profile.memory_mb
     timeout = spec.timeout_seconds if spec.timeout_seconds is not None else profile.timeout_seconds
     reserved = spec.reserved_concurrency if spec.reserved_concurrency is not None else profile.reserved_concurrency
+    provisioned = (spec.provisioned_concurrency if spec.provisioned_concurrency is not None
+                   else profile.provisioned_concurrency)
     limit = MAX_API_TIMEOUT_SECONDS if spec.function_class == "api" else MAX_TIMEOUT_SECONDS
     problems = []
     if not MEMORY_RANGE_MB[0] <= memory <= MEMORY_RANGE_MB[1]:
@@ -108,13 +111,15 @@ def function_defaults(settings: Settings, spec: FunctionSpec) -> dict[str, Any]:
         problems.append(f"timeout {timeout} s is outside 1-{limit} s for a {spec.function_class} function")
     if reserved is not None and reserved < 1:
         problems.append(f"reserved concurrency {reserved} would stop the function; leave it unset instead")
+    if provisioned < 0 or (reserved is not None and provisioned > reserved):
+        problems.append(f"provisioned concurrency {provisioned} must be between 0 and the reserved concurrency")
     if problems:
         raise FunctionConfigError(f"function '{spec.folder}': " + "; ".join(problems))
     return {
         "memory_size": memory,
         "timeout": timeout,
         "reserved_concurrent_executions": reserved,
-        "provisioned_concurrency": profile.provisioned_concurrency,
+        "provisioned_concurrency": provisioned,
     }
 
 
