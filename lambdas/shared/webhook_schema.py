@@ -7,7 +7,7 @@ SCHEME_ENV = "WEBHOOK_SCHEME"
 SECRET_ARN_ENV = "WEBHOOK_SECRET_ARN"
 QUEUE_URL_ENV = "QUEUE_URL"
 SOURCE_ENV = "WEBHOOK_SOURCE"
-MESSAGE_GROUP_FIELD_ENV = "MESSAGE_GROUP_FIELD"  # FIFO queues only: the payload field that orders messages
+MESSAGE_GROUP_FIELD_ENV = "MESSAGE_GROUP_FIELD"  # FIFO only: the payload field (a.b.c) that orders messages
 
 SCHEMES = ("standard", "github", "stripe")
 PATH_PREFIX = "/webhooks/"

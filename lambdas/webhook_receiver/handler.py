@@ -85,13 +85,20 @@ def enqueue(verified: Verified, body: bytes) -> None:
         "MessageBody": json.dumps({"id": verified.id, "source": SOURCE, "timestamp": verified.timestamp, "body": text}),
     }
     if MESSAGE_GROUP_FIELD:
-        try:
-            group = json.loads(text).get(MESSAGE_GROUP_FIELD)
-        except (ValueError, AttributeError):
-            group = None
-        message["MessageGroupId"] = str(group or SOURCE)[:128]
+        message["MessageGroupId"] = str(message_group(text, MESSAGE_GROUP_FIELD) or SOURCE)[:128]
         message["MessageDeduplicationId"] = verified.id[:128]  # a redelivered webhook is dropped by SQS
     sqs.send_message(**message)
+
+
+def message_group(payload: str, dotted_field: str) -> Any:
+    """The payload's ``a.b.c`` field, or None: events of one group stay in order on a FIFO queue."""
+    try:
+        value: Any = json.loads(payload)
+        for part in dotted_field.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+    except ValueError:
+        return None
+    return value if isinstance(value, (str, int)) else None
 
 
 @logger.inject_lambda_context

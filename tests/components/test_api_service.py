@@ -198,4 +198,6 @@ def test_the_service_outputs_its_url(dev) -> None:
 def test_program_exports_the_orders_api(synth_stack) -> None:
     template = synth_stack("prod")
     assert template.count("serverless:index:ApiService") == 1
-    assert template.count("aws:apigatewayv2/route:Route") == len(schema.ROUTES)
+    orders_routes = [r for r in template.of_type("aws:apigatewayv2/route:Route")
+                     if not r["inputs"]["routeKey"].startswith("POST /webhooks/")]
+    assert len(orders_routes) == len(schema.ROUTES)
