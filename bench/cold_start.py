@@ -1,7 +1,7 @@
 """Cold-start proxy: a fresh interpreter imports a handler and serves one request against moto
 server on 127.0.0.1, side by side with the floor `python -c "import boto3; from aws_lambda_powertools import Logger"`.
 
-    python bench/cold_start.py [orders_api]
+    python bench/cold_start.py [orders_api] [webhook_receiver]
 
 Target (issues 3 and 4): handler <= 1.5 x floor. Prints medians over interleaved runs.
 """
@@ -75,7 +75,51 @@ def orders_api_case(endpoint: str) -> tuple[dict[str, str], str]:
     return env, script
 
 
-CASES = {"orders_api": orders_api_case}
+WEBHOOK_SECRET = "whsec_MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+
+
+def webhook_setup(endpoint: str) -> dict[str, str]:
+    """A signing secret and a queue on moto server; the receiver's environment."""
+    import boto3
+
+    from lambdas.shared import webhook_schema as names
+
+    arn = boto3.client("secretsmanager").create_secret(Name=f"bench-{uuid.uuid4()}", SecretString=WEBHOOK_SECRET)["ARN"]
+    url = boto3.client("sqs").create_queue(QueueName=f"bench-{uuid.uuid4()}")["QueueUrl"]
+    return {names.SCHEME_ENV: "standard", names.SECRET_ARN_ENV: arn, names.QUEUE_URL_ENV: url, names.SOURCE_ENV: "payments"}
+
+
+def signed_webhook_event(body: str, msg_id: str) -> dict:
+    from webhook_receiver.signatures import sign_standard
+
+    now = int(time.time())
+    headers = {"webhook-id": msg_id, "webhook-timestamp": str(now),
+               "webhook-signature": sign_standard(WEBHOOK_SECRET, msg_id, now, body.encode())}
+    return {"version": "2.0", "rawPath": "/webhooks/payments", "headers": headers, "body": body, "isBase64Encoded": False,
+            "requestContext": {"http": {"method": "POST", "path": "/webhooks/payments"}, "requestId": "bench"}}
+
+
+def webhook_receiver_case(endpoint: str) -> tuple[dict[str, str], str]:
+    env = webhook_setup(endpoint)
+    body = json.dumps({"type": "payment.succeeded", "data": {"orderId": "o", "paymentId": "p", "amount": "1", "currency": "EUR"}})
+    script = (
+        "import json, sys, time\n"
+        f"sys.path.insert(0, {str(ROOT / 'lambdas')!r})\n"
+        "from webhook_receiver.handler import handler\n"
+        "from webhook_receiver.signatures import sign_standard\n"
+        "class C:\n function_name='bench'; memory_limit_in_mb=256; aws_request_id='b'\n"
+        " invoked_function_arn='arn:aws:lambda:us-east-1:123456789012:function:bench'\n"
+        " def get_remaining_time_in_millis(self): return 5000\n"
+        f"body = {body!r}\n"
+        "now = int(time.time())\n"
+        f"headers = {{'webhook-id': 'm1', 'webhook-timestamp': str(now), 'webhook-signature': sign_standard({WEBHOOK_SECRET!r}, 'm1', now, body.encode())}}\n"
+        "r = handler({'version': '2.0', 'headers': headers, 'body': body, 'isBase64Encoded': False, 'requestContext': {}}, C())\n"
+        "assert r['statusCode'] == 202, r\n"
+    )
+    return env, script
+
+
+CASES = {"orders_api": orders_api_case, "webhook_receiver": webhook_receiver_case}
 
 
 def timed(command: list[str], env: dict[str, str]) -> float:

@@ -84,12 +84,22 @@ class ApiSettings:
 
 
 @dataclass(frozen=True)
+class SecretValue:
+    """A config secret; components wrap it in ``pulumi.Output.secret`` where they use it."""
+
+    value: str = field(repr=False)
+
+    def __repr__(self) -> str:
+        return "SecretValue([secret])"
+
+
+@dataclass(frozen=True)
 class WebhookSettings:
     batch_size: int
     batching_window_seconds: int
     max_concurrency: int
-    # Initial signing secret values by source, as Pulumi secrets; never plain text.
-    secrets: Mapping[str, Any] = field(default_factory=dict)
+    # Initial signing secret values by source; never printed, never plain text in state.
+    secrets: Mapping[str, SecretValue] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -482,14 +492,9 @@ def _webhooks(c: _Collector) -> WebhookSettings:
             c.problem(key, f"must be set as a secret: pulumi config set --secret {key} ...")
         elif not value.split():
             c.problem(key, "must hold at least one signing secret")
-        secrets[source] = _as_secret(value)
+        secrets[source] = SecretValue(value)
     return WebhookSettings(batch, window, concurrency, secrets)
 
-
-def _as_secret(value: str) -> Any:
-    import pulumi
-
-    return pulumi.Output.secret(value)
 
 
 def _alerts(c: _Collector, production: bool | None) -> AlertSettings:

@@ -21,6 +21,7 @@ from components.core.iam import Grant
 from components.core.naming import physical_name
 from components.core.queue import BuiltQueue, QueueSpec, build_queue
 from components.core.table import BuiltTable, build_table, idempotency_table
+from components.settings import SecretValue
 from lambdas.shared import webhook_schema as names
 from lambdas.shared.idempotency_schema import IDEMPOTENCY_TABLE_ENV, IDEMPOTENCY_TTL_ENV
 
@@ -51,7 +52,7 @@ class WebhookIngestionArgs:
     scheme: str
     worker: FunctionSpec
     api: BuiltHttpApi | None = None
-    signing_secret: pulumi.Input[str] | None = None
+    signing_secret: SecretValue | None = None
     fifo: bool = False
     message_group_field: str | None = None
 
@@ -109,7 +110,7 @@ class WebhookIngestion(pulumi.ComponentResource):
             aws.secretsmanager.SecretVersion(
                 f"{name}-signing-secret-initial",
                 secret_id=self.secret.id,
-                secret_string=pulumi.Output.secret(args.signing_secret),
+                secret_string=pulumi.Output.secret(args.signing_secret.value),
                 # Rotations happen in Secrets Manager; a later `pulumi up` must not roll them back.
                 opts=ctx.options(self, ignore_changes=["secretString"]),
             )

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.event_handler import Response
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler import Response
 
 
 def error_body(code: str, message: str, details: Any = None) -> str:
@@ -18,6 +19,8 @@ def error_body(code: str, message: str, details: Any = None) -> str:
 def error_response(status: int, code: str, message: str, details: Any = None,
                    headers: dict[str, str] | None = None) -> Response:
     """For Powertools routes and exception handlers."""
+    from aws_lambda_powertools.event_handler import Response  # lazy: handlers without a router skip it
+
     return Response(status_code=status, content_type="application/json", body=error_body(code, message, details),
                     headers=headers)
 

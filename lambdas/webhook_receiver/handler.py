@@ -16,7 +16,8 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities import parameters
+from aws_lambda_powertools.utilities.parameters import SecretsProvider
+from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -42,7 +43,9 @@ SECRET_ARN = os.environ[SECRET_ARN_ENV]
 QUEUE_URL = os.environ[QUEUE_URL_ENV]
 SOURCE = os.environ[SOURCE_ENV]
 MESSAGE_GROUP_FIELD = os.environ.get(MESSAGE_GROUP_FIELD_ENV)
+# Clients from one session: the second costs ~5 ms instead of ~55 ms for a new session's.
 sqs = boto3.client("sqs")
+secrets_provider = SecretsProvider(boto3_client=boto3.client("secretsmanager"))
 _last_forced_refresh = 0.0
 
 
@@ -53,8 +56,8 @@ class SecretUnavailableError(RuntimeError):
 def signing_secrets(force: bool = False) -> list[str]:
     """The current signing secrets (several during a rotation), cached per container."""
     try:
-        value = parameters.get_secret(SECRET_ARN, max_age=SECRET_MAX_AGE_SECONDS, force_fetch=force)
-    except parameters.exceptions.GetParameterError as error:
+        value = secrets_provider.get(SECRET_ARN, max_age=SECRET_MAX_AGE_SECONDS, force_fetch=force)
+    except GetParameterError as error:
         raise SecretUnavailableError(str(error)) from error
     return str(value).split()
 

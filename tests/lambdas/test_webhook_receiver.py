@@ -7,11 +7,11 @@ import time
 import boto3
 import pytest
 from aws_lambda_powertools.utilities import parameters
+from webhook_receiver.signatures import sign_github, sign_standard, sign_stripe
 
 from lambdas.shared import webhook_schema as names
 from tests.lambdas.conftest import REGION, fresh_import
 from tests.lambdas.http_events import http_event, parse
-from webhook_receiver.signatures import sign_github, sign_standard, sign_stripe
 
 SECRET = "whsec_" + base64.b64encode(b"0123456789abcdef0123456789abcdef").decode()
 ROTATED = "whsec_" + base64.b64encode(b"fedcba9876543210fedcba9876543210").decode()
@@ -125,8 +125,8 @@ def test_a_rotation_takes_effect_without_a_redeploy(receiver) -> None:
 def test_verification_misses_do_not_refetch_the_secret_every_time(receiver, monkeypatch) -> None:
     call = receiver()
     fetches = []
-    original = parameters.get_secret
-    monkeypatch.setattr(call.module.parameters, "get_secret",
+    original = call.module.secrets_provider.get
+    monkeypatch.setattr(call.module.secrets_provider, "get",
                         lambda *a, **k: fetches.append(k.get("force_fetch")) or original(*a, **k))
     for _ in range(20):
         assert call(standard_headers(secret=ROTATED))[0] == 401

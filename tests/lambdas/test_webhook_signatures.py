@@ -8,7 +8,6 @@ import hashlib
 import hmac
 
 import pytest
-
 from webhook_receiver.signatures import (
     MalformedRequestError,
     VerificationError,
