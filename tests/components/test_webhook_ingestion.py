@@ -81,7 +81,7 @@ def test_event_source_mapping_from_settings_with_partial_batches(run_builder) ->
         assert mapping["batchSize"] == batch and mapping["maximumBatchingWindowInSeconds"] == window
         assert mapping["scalingConfig"] == {"maximumConcurrency": concurrency}
         assert mapping["functionResponseTypes"] == ["ReportBatchItemFailures"]
-        assert mapping["eventSourceArn"].endswith(":orders-%s-payments-webhook-queue" % stack)
+        assert mapping["eventSourceArn"].endswith(f":orders-{stack}-payments-webhook-queue")
 
 
 def test_worker_reserved_concurrency_protects_what_it_calls(run_builder) -> None:

@@ -55,7 +55,8 @@ def receiver(aws, monkeypatch, lambda_context):
 
 def standard_headers(secret: str = SECRET, body: str = BODY, msg_id: str = "msg_1", ts: int | None = None):
     ts = int(time.time()) if ts is None else ts
-    return {"webhook-id": msg_id, "webhook-timestamp": str(ts), "webhook-signature": sign_standard(secret, msg_id, ts, body.encode())}
+    signature = sign_standard(secret, msg_id, ts, body.encode())
+    return {"webhook-id": msg_id, "webhook-timestamp": str(ts), "webhook-signature": signature}
 
 
 def test_valid_request_enqueues_exactly_one_envelope_and_answers_202(receiver) -> None:
