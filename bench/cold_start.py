@@ -49,6 +49,7 @@ def orders_api_case(endpoint: str) -> tuple[dict[str, str], str]:
     import boto3
 
     from lambdas.shared import orders_schema as schema
+    from lambdas.shared.idempotency_schema import IDEMPOTENCY_TABLE_ENV
     from system.orders import IDEMPOTENCY_TABLE, ORDERS_TABLE
     from tests.lambdas.conftest import create_table
 
@@ -58,7 +59,7 @@ def orders_api_case(endpoint: str) -> tuple[dict[str, str], str]:
     item = {**schema.order_key(order_id), "orderId": order_id, "customerId": "c", "state": "PENDING", "currency": "EUR",
             "totalAmount": 10, "items": [], "createdAt": "2026-11-23T12:00:00.000Z", "updatedAt": "2026-11-23T12:00:00.000Z"}
     boto3.resource("dynamodb").Table("orders-bench").put_item(Item=item)
-    env = {schema.ORDERS_TABLE_ENV: "orders-bench", schema.IDEMPOTENCY_TABLE_ENV: "idempotency-bench"}
+    env = {schema.ORDERS_TABLE_ENV: "orders-bench", IDEMPOTENCY_TABLE_ENV: "idempotency-bench"}
     event = {"version": "2.0", "routeKey": "GET /orders/{orderId}", "rawPath": f"/orders/{order_id}", "rawQueryString": "",
              "headers": {}, "requestContext": {"http": {"method": "GET", "path": f"/orders/{order_id}", "sourceIp": "1.1.1.1"},
                                                "requestId": "bench", "stage": "$default"}, "isBase64Encoded": False}
