@@ -18,8 +18,17 @@ ORDERS_TABLE = TableSpec(
         schema.SORT_KEY: "S",
         schema.CUSTOMER_INDEX_PARTITION_KEY: "S",
         schema.CUSTOMER_INDEX_SORT_KEY: "S",
+        schema.PENDING_INDEX_PARTITION_KEY: "S",
+        schema.PENDING_INDEX_SORT_KEY: "S",
+        schema.DAY_INDEX_PARTITION_KEY: "S",
+        schema.DAY_INDEX_SORT_KEY: "S",
     },
-    indexes=(IndexSpec(schema.CUSTOMER_INDEX, schema.CUSTOMER_INDEX_PARTITION_KEY, schema.CUSTOMER_INDEX_SORT_KEY),),
+    indexes=(
+        IndexSpec(schema.CUSTOMER_INDEX, schema.CUSTOMER_INDEX_PARTITION_KEY, schema.CUSTOMER_INDEX_SORT_KEY),
+        IndexSpec(schema.PENDING_INDEX, schema.PENDING_INDEX_PARTITION_KEY, schema.PENDING_INDEX_SORT_KEY, projection=()),
+        IndexSpec(schema.DAY_INDEX, schema.DAY_INDEX_PARTITION_KEY, schema.DAY_INDEX_SORT_KEY,
+                  projection=schema.DAY_INDEX_ATTRIBUTES),
+    ),
     ttl_attribute=schema.TTL_ATTRIBUTE,
     stream_view_type=schema.STREAM_VIEW_TYPE,  # the outbox relay reads new images
 )

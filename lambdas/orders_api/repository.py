@@ -16,11 +16,13 @@ from shared.orders_schema import (
     CUSTOMER_INDEX,
     CUSTOMER_INDEX_PARTITION_KEY,
     CUSTOMER_INDEX_SORT_KEY,
+    LEAVE_PENDING,
     ORDER_PREFIX,
     ORDER_SORT_KEY,
     PARTITION_KEY,
     SORT_KEY,
     customer_partition,
+    index_keys,
     order_key,
 )
 from shared.outbox import iso, outbox_item
@@ -116,6 +118,7 @@ class OrdersRepository:
             "updatedAt": created_at,
             CUSTOMER_INDEX_PARTITION_KEY: customer_partition(command.customerId),
             CUSTOMER_INDEX_SORT_KEY: f"{created_at}#{order_id}",
+            **index_keys(order_id, created_at),
         }
         event = outbox_item(order_id, "OrderPlaced", SOURCE, {
             "orderId": order_id, "customerId": command.customerId, "currency": command.currency,
@@ -158,7 +161,7 @@ class OrdersRepository:
                 {"Update": {
                     "TableName": self.table_name,
                     "Key": _to_dynamo(order_key(order_id)),
-                    "UpdateExpression": "SET #state = :cancelled, updatedAt = :now",
+                    "UpdateExpression": "SET #state = :cancelled, updatedAt = :now" + LEAVE_PENDING,
                     "ConditionExpression": "#state = :pending",
                     "ExpressionAttributeNames": {"#state": "state"},
                     "ExpressionAttributeValues": {":cancelled": {"S": CANCELLED}, ":pending": {"S": PENDING},

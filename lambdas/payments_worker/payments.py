@@ -14,7 +14,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from shared.orders_schema import PARTITION_KEY, SORT_KEY, order_key
+from shared.orders_schema import LEAVE_PENDING, PARTITION_KEY, SORT_KEY, order_key
 from shared.outbox import iso, outbox_item
 
 SOURCE = "payments"
@@ -108,7 +108,8 @@ class PaymentsLedger:
                 {"Update": {
                     "TableName": self.table_name,
                     "Key": _dynamo(order_key(data.orderId)),
-                    "UpdateExpression": "SET #state = :paid, paymentId = :payment, paidAt = :now, updatedAt = :now",
+                    "UpdateExpression": "SET #state = :paid, paymentId = :payment, paidAt = :now, updatedAt = :now"
+                                        + LEAVE_PENDING,
                     "ConditionExpression": "#state = :pending AND currency = :currency AND totalAmount = :amount",
                     "ExpressionAttributeNames": {"#state": "state"},
                     "ExpressionAttributeValues": _dynamo({

@@ -114,7 +114,11 @@ def test_tables_on_demand_encrypted_with_ttl_stream_and_index(dev) -> None:
     assert orders["serverSideEncryption"] == {"enabled": True}
     assert orders["ttl"] == {"attributeName": schema.TTL_ATTRIBUTE, "enabled": True}
     assert orders["streamEnabled"] is True and orders["streamViewType"] == schema.STREAM_VIEW_TYPE
-    assert [i["name"] for i in orders["globalSecondaryIndexes"]] == [schema.CUSTOMER_INDEX]
+    indexes = {i["name"]: i for i in orders["globalSecondaryIndexes"]}
+    assert set(indexes) == {schema.CUSTOMER_INDEX, schema.PENDING_INDEX, schema.DAY_INDEX}
+    assert indexes[schema.PENDING_INDEX]["projectionType"] == "KEYS_ONLY"
+    assert indexes[schema.DAY_INDEX]["projectionType"] == "INCLUDE"
+    assert set(indexes[schema.DAY_INDEX]["nonKeyAttributes"]) == set(schema.DAY_INDEX_ATTRIBUTES)
     idempotency = tables["orders-dev-orders-idempotency"]
     assert idempotency["hashKey"] == idem.IDEMPOTENCY_KEY_ATTRIBUTE
     assert idempotency["ttl"]["attributeName"] == idem.IDEMPOTENCY_TTL_ATTRIBUTE
@@ -135,7 +139,8 @@ def test_role_gets_only_the_dynamodb_actions_its_routes_need_on_its_tables(dev) 
     arn = "arn:aws:dynamodb:us-east-1:123456789012:table/"
     by_resource = {tuple(s["Resource"]): set(s["Action"]) for s in dynamo}
     assert by_resource == {
-        (f"{arn}orders-dev-orders", f"{arn}orders-dev-orders/index/{schema.CUSTOMER_INDEX}"): {
+        (f"{arn}orders-dev-orders", *(f"{arn}orders-dev-orders/index/{i}" for i in
+                                     (schema.CUSTOMER_INDEX, schema.PENDING_INDEX, schema.DAY_INDEX))): {
             "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem",
             "dynamodb:Query"},
         (f"{arn}orders-dev-orders-idempotency",): {

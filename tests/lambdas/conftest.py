@@ -55,7 +55,7 @@ def create_table(spec: TableSpec, table_name: str) -> None:
                 "IndexName": index.name,
                 "KeySchema": [{"AttributeName": index.partition_key, "KeyType": "HASH"}]
                 + ([{"AttributeName": index.sort_key, "KeyType": "RANGE"}] if index.sort_key else []),
-                "Projection": {"ProjectionType": "ALL"},
+                "Projection": _projection(index.projection),
             }
             for index in spec.indexes
         ]
@@ -65,6 +65,14 @@ def create_table(spec: TableSpec, table_name: str) -> None:
     if spec.ttl_attribute:
         client.update_time_to_live(TableName=table_name,
                                    TimeToLiveSpecification={"Enabled": True, "AttributeName": spec.ttl_attribute})
+
+
+def _projection(attributes: tuple[str, ...] | None) -> dict[str, Any]:
+    if attributes is None:
+        return {"ProjectionType": "ALL"}
+    if not attributes:
+        return {"ProjectionType": "KEYS_ONLY"}
+    return {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(attributes)}
 
 
 def fresh_import(module: str) -> Any:
