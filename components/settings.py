@@ -103,6 +103,15 @@ class WebhookSettings:
 
 
 @dataclass(frozen=True)
+class JobSettings:
+    time_zone: str
+    disabled: tuple[str, ...]
+    expire_unpaid_after_minutes: int
+    maximum_event_age_seconds: int
+    maximum_retry_attempts: int
+
+
+@dataclass(frozen=True)
 class AlertSettings:
     emails: tuple[str, ...] = ()
     https_endpoints: tuple[str, ...] = ()
@@ -137,6 +146,7 @@ class Settings:
     api: ApiSettings
     idempotency_ttl_seconds: int
     webhooks: WebhookSettings
+    jobs: JobSettings
     alerts: AlertSettings = field(default_factory=AlertSettings)
 
     @property
@@ -368,6 +378,7 @@ def load_settings(
     api = _api(c)
     idempotency_ttl = c.between("idempotencyTtlSeconds", 60, 7 * 24 * 3600, " seconds")
     webhooks = _webhooks(c)
+    jobs = _jobs(c)
     alerts = _alerts(c, production)
 
     if c.problems:
@@ -394,6 +405,7 @@ def load_settings(
         api=api,
         idempotency_ttl_seconds=idempotency_ttl,
         webhooks=webhooks,
+        jobs=jobs,
         alerts=alerts,
     )
 
@@ -495,6 +507,24 @@ def _webhooks(c: _Collector) -> WebhookSettings:
         secrets[source] = SecretValue(value)
     return WebhookSettings(batch, window, concurrency, secrets)
 
+
+
+def _jobs(c: _Collector) -> JobSettings:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    zone = c.value("timeZone")
+    if zone is not None:
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            c.problem("timeZone", f"is not an IANA time zone such as UTC or Europe/Berlin (got {zone!r})")
+    return JobSettings(
+        time_zone=zone,
+        disabled=tuple(c.value("disabledJobs") or ()),
+        expire_unpaid_after_minutes=c.between("expireUnpaidOrdersAfterMinutes", 5, 7 * 24 * 60, " minutes"),
+        maximum_event_age_seconds=c.between("schedulerMaximumEventAgeSeconds", 60, 86400, " seconds"),
+        maximum_retry_attempts=c.between("schedulerMaximumRetryAttempts", 0, 185),
+    )
 
 
 def _alerts(c: _Collector, production: bool | None) -> AlertSettings:

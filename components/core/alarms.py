@@ -151,21 +151,20 @@ def function_alarm_specs(alarms: AlarmSettings, function_name: pulumi.Input[str]
     }
 
 
-def queue_alarm_specs(
-    alarms: AlarmSettings, queue_name: pulumi.Input[str], dlq_name: pulumi.Input[str], age_threshold_seconds: int | None = None
-) -> dict[str, AlarmSpec]:
-    """Oldest-message age on the queue and any message at all on its dead-letter queue."""
-    return {
-        "age": AlarmSpec(
-            family="queue_age", namespace="AWS/SQS", metric_name="ApproximateAgeOfOldestMessage",
-            dimensions={"QueueName": queue_name}, statistic="Maximum",
-            threshold=age_threshold_seconds or alarms.queue_age_seconds,
-            description="Messages are waiting longer than expected: the consumer is failing or too slow.",
-        ),
-        "dlq-depth": AlarmSpec(
-            family="dlq_depth", namespace="AWS/SQS", metric_name="ApproximateNumberOfMessagesVisible",
-            dimensions={"QueueName": dlq_name}, statistic="Maximum", threshold=1,
-            evaluation_periods=1, datapoints_to_alarm=1,
-            description="Messages reached the dead-letter queue: inspect them, fix the cause, then redrive.",
-        ),
-    }
+def queue_age_spec(alarms: AlarmSettings, queue_name: pulumi.Input[str], threshold_seconds: int | None = None) -> AlarmSpec:
+    return AlarmSpec(
+        family="queue_age", namespace="AWS/SQS", metric_name="ApproximateAgeOfOldestMessage",
+        dimensions={"QueueName": queue_name}, statistic="Maximum",
+        threshold=threshold_seconds or alarms.queue_age_seconds,
+        description="Messages are waiting longer than expected: the consumer is failing or too slow.",
+    )
+
+
+def dlq_depth_spec(dlq_name: pulumi.Input[str]) -> AlarmSpec:
+    """Any message at all on a dead-letter queue (the DLQ's NumberOfMessagesSent misses redrives)."""
+    return AlarmSpec(
+        family="dlq_depth", namespace="AWS/SQS", metric_name="ApproximateNumberOfMessagesVisible",
+        dimensions={"QueueName": dlq_name}, statistic="Maximum", threshold=1,
+        evaluation_periods=1, datapoints_to_alarm=1,
+        description="Messages reached the dead-letter queue: inspect them, fix the cause, then redrive.",
+    )

@@ -9,7 +9,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.core.alarms import build_alarms, queue_alarm_specs
+from components.core.alarms import build_alarm, dlq_depth_spec, queue_age_spec
 from components.core.context import StackContext
 from components.core.iam import deny_insecure_transport, policy_document
 from components.core.naming import physical_name
@@ -42,6 +42,12 @@ class QueueSpec:
     age_alarm_seconds: int | None = None
     queue_statements: Sequence[Mapping[str, Any]] = ()
     dlq_statements: Sequence[Mapping[str, Any]] = ()
+
+
+@dataclass
+class BuiltDeadLetterQueue:
+    queue: aws.sqs.Queue
+    alarm: aws.cloudwatch.MetricAlarm
 
 
 @dataclass
@@ -91,14 +97,9 @@ def build_queue(ctx: StackContext, name: str, spec: QueueSpec, parent: pulumi.Re
     suffix = ".fifo" if spec.fifo else ""
     fifo_args: dict[str, Any] = {"fifo_queue": True} if spec.fifo else {}
 
-    dlq = aws.sqs.Queue(
-        f"{name}-dlq",
-        name=physical_name(settings, f"{name}-dlq", max_length=80, suffix=suffix),
-        message_retention_seconds=sizing["dlq_retention_seconds"],
-        sqs_managed_sse_enabled=True,
-        **fifo_args,
-        opts=ctx.options(parent),
-    )
+    dead_letters = build_dead_letter_queue(ctx, f"{name}-dlq", parent, spec.dlq_statements, fifo=spec.fifo,
+                                           retention_seconds=sizing["dlq_retention_seconds"])
+    dlq = dead_letters.queue
     queue = aws.sqs.Queue(
         name,
         name=physical_name(settings, name, max_length=80, suffix=suffix),
@@ -121,22 +122,44 @@ def build_queue(ctx: StackContext, name: str, spec: QueueSpec, parent: pulumi.Re
         ),
         opts=ctx.options(parent),
     )
-    for resource_name, target, extra in ((name, queue, spec.queue_statements), (f"{name}-dlq", dlq, spec.dlq_statements)):
-        aws.sqs.QueuePolicy(
-            f"{resource_name}-policy",
-            queue_url=target.id,
-            policy=policy_document(
-                [deny_insecure_transport("sqs:*", [target.arn]), *({**s, "Resource": target.arn} for s in extra)]
-            ),
-            opts=ctx.options(parent),
-        )
-
-    built = BuiltQueue(
+    _tls_only_policy(ctx, name, queue, spec.queue_statements, parent)
+    return BuiltQueue(
         queue=queue,
         dlq=dlq,
         visibility_timeout_seconds=sizing["visibility_timeout_seconds"],
         max_receive_count=sizing["max_receive_count"],
+        alarms={
+            "age": build_alarm(ctx, f"{name}-age", queue_age_spec(settings.alarms, queue.name, spec.age_alarm_seconds),
+                               parent),
+            "dlq-depth": dead_letters.alarm,
+        },
     )
-    built.alarms = build_alarms(ctx, name, queue_alarm_specs(settings.alarms, queue.name, dlq.name, spec.age_alarm_seconds),
-                                parent)
-    return built
+
+
+def build_dead_letter_queue(ctx: StackContext, name: str, parent: pulumi.Resource,
+                            statements: Sequence[Mapping[str, Any]] = (), *, fifo: bool = False,
+                            retention_seconds: int = FOURTEEN_DAYS) -> BuiltDeadLetterQueue:
+    """A dead-letter queue on its own (e.g. for a schedule or an EventBridge target): SSE-SQS,
+    fourteen days, TLS-only plus ``statements``, and a depth alarm."""
+    queue = aws.sqs.Queue(
+        name,
+        name=physical_name(ctx.settings, name, max_length=80, suffix=".fifo" if fifo else ""),
+        message_retention_seconds=retention_seconds,
+        sqs_managed_sse_enabled=True,
+        **({"fifo_queue": True} if fifo else {}),
+        opts=ctx.options(parent),
+    )
+    _tls_only_policy(ctx, name, queue, statements, parent)
+    return BuiltDeadLetterQueue(queue, build_alarm(ctx, f"{name}-depth", dlq_depth_spec(queue.name), parent))
+
+
+def _tls_only_policy(ctx: StackContext, name: str, queue: aws.sqs.Queue, statements: Sequence[Mapping[str, Any]],
+                     parent: pulumi.Resource) -> None:
+    aws.sqs.QueuePolicy(
+        f"{name}-policy",
+        queue_url=queue.id,
+        policy=policy_document(
+            [deny_insecure_transport("sqs:*", [queue.arn]), *({**s, "Resource": queue.arn} for s in statements)]
+        ),
+        opts=ctx.options(parent),
+    )
