@@ -1,4 +1,4 @@
-"""The orders platform: settings -> platform (provider, alert topic) -> services -> exports."""
+"""The orders platform: settings -> platform (provider, alert topic, schedule group) -> services -> exports."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import pulumi
 
 from components.api_service import ApiService
 from components.platform import Platform, stack_provider
+from components.scheduled_job import ScheduledJob
 from components.settings import load_settings
 from components.webhook_ingestion import WebhookIngestion
+from system.jobs import job_args
 from system.orders import orders_api_args
 from system.payments import payments_webhook_args
 
@@ -19,6 +21,7 @@ ctx = platform.context
 
 orders_api = ApiService("api", ctx, orders_api_args(settings))
 payments_webhook = WebhookIngestion("payments-webhook", ctx, payments_webhook_args(settings, orders_api))
+jobs = [ScheduledJob(args.job, ctx, args) for args in job_args(settings, orders_api)]
 
 pulumi.export("alertTopicArn", platform.alert_topic.arn)
 pulumi.export("ordersApiUrl", orders_api.url)

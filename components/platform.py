@@ -1,10 +1,13 @@
-"""Per-stack shared resources: the explicit provider's context and the alert topic."""
+"""Per-stack shared resources: the alert topic (and its key) and the schedule group."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import pulumi
 import pulumi_aws as aws
 
+from components.core.alarms import build_alarms, scheduler_alarm_specs
 from components.core.context import StackContext
 from components.core.iam import deny_insecure_transport, policy_document
 from components.core.naming import physical_name
@@ -103,4 +106,9 @@ class Platform(pulumi.ComponentResource):
         self.context = StackContext(
             settings=settings, provider=provider, alert_topic_arn=self.alert_topic.arn, account_id=account_id
         )
-        self.register_outputs({"alertTopicArn": self.alert_topic.arn})
+        self.schedule_group = aws.scheduler.ScheduleGroup(
+            f"{name}-schedules", name=physical_name(settings, "schedules"), opts=child)
+        self.context = replace(self.context, schedule_group_name=self.schedule_group.name)
+        # Scheduler reports per schedule group, so the group-wide alarms live with the group.
+        build_alarms(self.context, f"{name}-schedules", scheduler_alarm_specs(self.schedule_group.name), self)
+        self.register_outputs({"alertTopicArn": self.alert_topic.arn, "scheduleGroup": self.schedule_group.name})

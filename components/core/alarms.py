@@ -168,3 +168,19 @@ def dlq_depth_spec(dlq_name: pulumi.Input[str]) -> AlarmSpec:
         evaluation_periods=1, datapoints_to_alarm=1,
         description="Messages reached the dead-letter queue: inspect them, fix the cause, then redrive.",
     )
+
+
+def scheduler_alarm_specs(group_name: pulumi.Input[str]) -> dict[str, AlarmSpec]:
+    """EventBridge Scheduler losses for one schedule group: targets failing, invocations dropped
+    after the retry policy, and dead letters that could not be delivered."""
+    dimensions = {"ScheduleGroup": group_name}
+    described = {
+        "TargetErrorCount": "Scheduled invocations of targets are failing.",
+        "InvocationDroppedCount": "Scheduled invocations were dropped after all retries (no DLQ delivery).",
+        "InvocationsFailedToBeSentToDeadLetterCount": "Failed invocations could not be sent to their DLQ.",
+    }
+    return {
+        metric: AlarmSpec(family="scheduler", namespace="AWS/Scheduler", metric_name=metric, dimensions=dimensions,
+                          threshold=1, description=text)
+        for metric, text in described.items()
+    }

@@ -16,6 +16,7 @@ class StackContext:
     provider: aws.Provider
     alert_topic_arn: pulumi.Input[str]
     account_id: pulumi.Input[str]
+    schedule_group_name: pulumi.Input[str] | None = None
     partition: str = "aws"
 
     def options(self, parent: pulumi.Resource, **extra: object) -> pulumi.ResourceOptions:

@@ -60,7 +60,12 @@ class BuiltTable:
 
     def arns(self) -> list[pulumi.Output[str]]:
         """The table and each of its indexes: what a grant on this table should name."""
-        return [self.table.arn, *(pulumi.Output.concat(self.table.arn, "/index/", i.name) for i in self.spec.indexes)]
+        return [self.table.arn, *(self.index_arn(i.name) for i in self.spec.indexes)]
+
+    def index_arn(self, index: str) -> pulumi.Output[str]:
+        if index not in {i.name for i in self.spec.indexes}:
+            raise ValueError(f"table '{self.spec.name}' has no index '{index}'")
+        return pulumi.Output.concat(self.table.arn, "/index/", index)
 
 
 def idempotency_table(name: str) -> TableSpec:

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 # Environment variables set by the infrastructure.
 ORDERS_TABLE_ENV = "ORDERS_TABLE_NAME"
+EXPIRE_AFTER_MINUTES_ENV = "EXPIRE_AFTER_MINUTES"
+TIME_ZONE_ENV = "TIME_ZONE"
 
 # Orders table key schema.
 PARTITION_KEY = "pk"
@@ -38,6 +40,7 @@ DAY_INDEX_ATTRIBUTES = ("state", "totalAmount", "currency")  # what the daily su
 INDEX_SHARDS = 4
 STREAM_VIEW_TYPE = "NEW_IMAGE"
 
+SUMMARY_PREFIX = "SUMMARY#"
 ORDER_PREFIX = "ORDER#"
 ORDER_SORT_KEY = "ORDER"
 OUTBOX_PREFIX = "OUTBOX#"

@@ -20,13 +20,18 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-def outbox_item(order_id: str, event_type: str, source: str, detail: dict[str, Any], now: datetime,
-                event_id: str | None = None) -> dict[str, Any]:
+def outbox_item(order_id: str | None, event_type: str, source: str, detail: dict[str, Any], now: datetime,
+                event_id: str | None = None, key: dict[str, str] | None = None) -> dict[str, Any]:
+    """An outbox item beside its order (same partition, so the stream keeps an order's events in
+    order), or at ``key`` for events that belong to no order (a daily summary)."""
     event_id = event_id or str(uuid.uuid4())
     occurred_at = iso(now)
+    if key is None:
+        if order_id is None:
+            raise ValueError("an outbox item needs an order id or an explicit key")
+        key = {PARTITION_KEY: order_key(order_id)[PARTITION_KEY], SORT_KEY: f"{OUTBOX_PREFIX}{occurred_at}#{event_id}"}
     return {
-        PARTITION_KEY: order_key(order_id)[PARTITION_KEY],
-        SORT_KEY: f"{OUTBOX_PREFIX}{occurred_at}#{event_id}",
+        **key,
         "entity": "outbox",
         "eventId": event_id,
         "eventType": event_type,

@@ -1,0 +1,149 @@
+"""ScheduledJob: an EventBridge Scheduler schedule that cannot fail silently.
+
+Schedule (rate or cron, time zone, optional flexible window, enabled per stack) -> the job
+function, with a retry policy and an SQS dead-letter queue; a scheduler role that may invoke only
+that function and send only to that DLQ; and a "did not run" alarm that treats silence as failure.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.core.alarms import AlarmSpec, build_alarm
+from components.core.context import StackContext
+from components.core.function import BuiltFunction, FunctionSpec, build_function
+from components.core.iam import policy_document, service_assume_role_policy
+from components.core.naming import physical_name
+from components.core.queue import build_dead_letter_queue
+
+COMPONENT_TYPE = "serverless:index:ScheduledJob"
+_RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
+_UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
+# Invocations land a little after the schedule fires; the heartbeat allows for that.
+HEARTBEAT_SLACK_SECONDS = 300
+MAX_ALARM_PERIOD_SECONDS = 86400
+
+
+class ScheduleConfigError(ValueError):
+    """A schedule that cannot be created, or whose silence could not be detected."""
+
+
+@dataclass(frozen=True)
+class ScheduledJobArgs:
+    """``expression`` is ``rate(...)`` or ``cron(...)``; a cron job states ``interval_seconds``, the
+    longest normal gap between runs, which sizes the "did not run" alarm (rate jobs derive it).
+    ``single_run`` reserves a concurrency of 1 so two runs never overlap."""
+
+    job: str
+    function: FunctionSpec
+    expression: str
+    interval_seconds: int | None = None
+    flexible_window_minutes: int | None = None
+    single_run: bool = True
+    input: dict[str, Any] = field(default_factory=dict)
+
+
+def expected_interval(args: ScheduledJobArgs) -> int:
+    match = _RATE.match(args.expression)
+    if match:
+        seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2).rstrip("s")]
+        if args.interval_seconds and args.interval_seconds != seconds:
+            raise ScheduleConfigError(f"job '{args.job}': interval_seconds contradicts {args.expression}")
+        return seconds
+    if not args.expression.startswith("cron(") or not args.expression.endswith(")"):
+        raise ScheduleConfigError(f"job '{args.job}': expression must be rate(...) or cron(...), got {args.expression!r}")
+    if not args.interval_seconds:
+        raise ScheduleConfigError(f"job '{args.job}': a cron schedule needs interval_seconds for its 'did not run' alarm")
+    return args.interval_seconds
+
+
+def heartbeat_period(args: ScheduledJobArgs) -> int:
+    """One alarm period covering a whole expected interval, its flexible window and some slack."""
+    window = (args.flexible_window_minutes or 0) * 60
+    seconds = expected_interval(args) + window + HEARTBEAT_SLACK_SECONDS
+    period = -(-seconds // 60) * 60
+    if period > MAX_ALARM_PERIOD_SECONDS:
+        # A CloudWatch alarm looks back at most one day: daily jobs are checked over a day.
+        period = MAX_ALARM_PERIOD_SECONDS
+    return period
+
+
+class ScheduledJob(pulumi.ComponentResource):
+    function: BuiltFunction
+    schedule: aws.scheduler.Schedule
+
+    def __init__(self, name: str, ctx: StackContext, args: ScheduledJobArgs,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(COMPONENT_TYPE, name, None, opts)
+        settings = ctx.settings
+        jobs = settings.jobs
+        if args.function.function_class != "job":
+            raise ScheduleConfigError(f"job '{args.job}' must use the 'job' profile")
+        if ctx.schedule_group_name is None:
+            raise ScheduleConfigError("the stack has no schedule group (the Platform creates it)")
+        if args.flexible_window_minutes is not None and not 1 <= args.flexible_window_minutes <= 1440:
+            raise ScheduleConfigError(f"job '{args.job}': flexible window must be 1-1440 minutes")
+        period = heartbeat_period(args)
+        enabled = args.job not in jobs.disabled
+
+        self.function = build_function(ctx, name, replace(
+            args.function, reserved_concurrency=1 if args.single_run else args.function.reserved_concurrency,
+        ), self)
+        self.dead_letters = build_dead_letter_queue(ctx, f"{name}-dlq", self)
+        role = aws.iam.Role(
+            f"{name}-scheduler-role",
+            assume_role_policy=service_assume_role_policy("scheduler.amazonaws.com", ctx.account_id),
+            description=f"EventBridge Scheduler invoking the {args.job} job",
+            opts=ctx.options(self),
+        )
+        policy = aws.iam.RolePolicy(
+            f"{name}-scheduler-policy",
+            role=role.id,
+            policy=policy_document([
+                {"Sid": "InvokeTheJob", "Effect": "Allow", "Action": "lambda:InvokeFunction",
+                 "Resource": [self.function.target_arn]},
+                {"Sid": "DeadLetters", "Effect": "Allow", "Action": "sqs:SendMessage",
+                 "Resource": [self.dead_letters.queue.arn]},
+            ]),
+            opts=ctx.options(self),
+        )
+        self.schedule = aws.scheduler.Schedule(
+            name,
+            name=physical_name(settings, args.job),
+            group_name=ctx.schedule_group_name,
+            schedule_expression=args.expression,
+            schedule_expression_timezone=jobs.time_zone,
+            flexible_time_window=(
+                {"mode": "FLEXIBLE", "maximum_window_in_minutes": args.flexible_window_minutes}
+                if args.flexible_window_minutes else {"mode": "OFF"}
+            ),
+            state="ENABLED" if enabled else "DISABLED",
+            target={
+                "arn": self.function.target_arn,
+                "role_arn": role.arn,
+                "input": json.dumps({"job": args.job, **args.input}),
+                "retry_policy": {
+                    "maximum_event_age_in_seconds": jobs.maximum_event_age_seconds,
+                    "maximum_retry_attempts": jobs.maximum_retry_attempts,
+                },
+                "dead_letter_config": {"arn": self.dead_letters.queue.arn},
+            },
+            # The role must be able to invoke before the first run fires.
+            opts=ctx.options(self, depends_on=[policy]),
+        )
+        self.heartbeat = None
+        if enabled:  # a disabled schedule is silent on purpose
+            self.heartbeat = build_alarm(ctx, f"{name}-did-not-run", AlarmSpec(
+                family="heartbeat", namespace="AWS/Lambda", metric_name="Invocations",
+                dimensions={"FunctionName": self.function.function.name}, statistic="Sum",
+                threshold=1, comparison="LessThanThreshold",
+                period_seconds=period, evaluation_periods=1, datapoints_to_alarm=1,
+                description=f"The {args.job} job did not run in the last {period // 60} minutes ({args.expression}).",
+            ), self)
+        self.register_outputs({"schedule": self.schedule.name, "function": self.function.function.name})

@@ -1,0 +1,29 @@
+"""Scheduled job: yesterday's orders (in the stack's time zone) by state and total value."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from daily_summary.summary import DailySummary
+from shared.observability import logger, metrics, tracer
+from shared.orders_schema import ORDERS_TABLE_ENV, TIME_ZONE_ENV
+
+summaries = DailySummary(boto3.client("dynamodb"), os.environ[ORDERS_TABLE_ENV])
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    summary = summaries.run(now(), os.environ.get(TIME_ZONE_ENV, "UTC"))
+    logger.info("daily summary written", extra={"date": summary["date"], "orders": summary["orders"]})
+    return {"date": summary["date"], "orders": summary["orders"]}

@@ -1,0 +1,33 @@
+"""Scheduled job: expire PENDING orders older than EXPIRE_AFTER_MINUTES (every 15 minutes)."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from expire_unpaid_orders.expiry import Expirer
+from shared.observability import logger, metrics, tracer
+from shared.orders_schema import EXPIRE_AFTER_MINUTES_ENV, ORDERS_TABLE_ENV
+
+expirer = Expirer(boto3.client("dynamodb"), os.environ[ORDERS_TABLE_ENV])
+EXPIRE_AFTER = timedelta(minutes=int(os.environ[EXPIRE_AFTER_MINUTES_ENV]))
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    moment = now()
+    result = expirer.run(moment, moment - EXPIRE_AFTER, context.get_remaining_time_in_millis)
+    metrics.add_metric(name="OrdersExpired", unit=MetricUnit.Count, value=result.expired)
+    logger.info("expiry run finished", extra=result.as_dict())
+    return result.as_dict()
