@@ -64,8 +64,8 @@ class Template:
             yield child
             yield from self.descendants(child["urn"])
 
-    def named(self, name: str) -> Resource:
-        found = [r for r in self.resources if r["name"] == name]
+    def named(self, name: str, type_: str | None = None) -> Resource:
+        found = [r for r in self.resources if r["name"] == name and (type_ is None or r["type"] == type_)]
         if len(found) != 1:
             raise AssertionError(f"expected one resource named {name}, found {len(found)}")
         return found[0]

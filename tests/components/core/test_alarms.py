@@ -20,12 +20,12 @@ def spec(**fields: object) -> AlarmSpec:
 ])
 def test_missing_data_follows_the_metric_family(run_builder, family: str, expected: str) -> None:
     out = run_builder(lambda ctx, parent: build_alarm(ctx, "a", spec(family=family), parent), "dev")
-    assert out.template.one(ALARM)["inputs"]["treatMissingData"] == expected
+    assert out.template.named("a")["inputs"]["treatMissingData"] == expected
 
 
 def test_every_alarm_notifies_on_alarm_and_ok_and_uses_stack_evaluation(run_builder) -> None:
     out = run_builder(lambda ctx, parent: build_alarm(ctx, "a", spec(), parent), "prod")
-    alarm = out.template.one(ALARM)["inputs"]
+    alarm = out.template.named("a")["inputs"]
     assert alarm["alarmActions"] == alarm["okActions"] == ["arn:aws:sns:us-east-1:123456789012:orders-prod-alerts"]
     assert alarm["evaluationPeriods"] == 3 and alarm["datapointsToAlarm"] == 3 and alarm["period"] == 60
     assert alarm["name"] == "orders-prod-a"
