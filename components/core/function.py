@@ -19,6 +19,7 @@ from components.core.alarms import build_alarms, function_alarm_specs
 from components.core.archive import LAMBDAS_ROOT, function_archive, handler_string
 from components.core.context import StackContext
 from components.core.iam import Grant, policy_document, service_assume_role_policy
+from components.core.logs import build_log_group
 from components.core.naming import physical_name
 from components.settings import MAX_API_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS, MEMORY_RANGE_MB, Settings
 
@@ -130,12 +131,7 @@ def build_function(ctx: StackContext, name: str, spec: FunctionSpec, parent: pul
     code = function_archive(spec.folder, spec.lambdas_root)  # raises before anything is registered
     function_name = physical_name(settings, name)
 
-    log_group = aws.cloudwatch.LogGroup(
-        f"{name}-logs",
-        name=f"/aws/lambda/{function_name}",
-        retention_in_days=settings.log_retention_days,
-        opts=ctx.options(parent),
-    )
+    log_group = build_log_group(ctx, f"{name}-logs", f"/aws/lambda/{function_name}", parent)
     role = aws.iam.Role(
         f"{name}-role",
         assume_role_policy=service_assume_role_policy("lambda.amazonaws.com", ctx.account_id),

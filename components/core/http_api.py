@@ -12,6 +12,7 @@ import pulumi_aws as aws
 from components.core.alarms import AlarmSpec
 from components.core.context import StackContext
 from components.core.function import BuiltFunction
+from components.core.logs import build_log_group
 from components.core.naming import physical_name
 from components.settings import AlarmSettings
 
@@ -77,12 +78,8 @@ def build_http_api(ctx: StackContext, name: str, parent: pulumi.Resource) -> Bui
         } if origins else None,
         opts=ctx.options(parent),
     )
-    access_logs = aws.cloudwatch.LogGroup(
-        f"{name}-access-logs",
-        name=f"/aws/apigateway/{physical_name(settings, name)}/access",
-        retention_in_days=settings.log_retention_days,
-        opts=ctx.options(parent),
-    )
+    access_logs = build_log_group(ctx, f"{name}-access-logs", f"/aws/apigateway/{physical_name(settings, name)}/access",
+                                  parent)
     stage = aws.apigatewayv2.Stage(
         f"{name}-stage",
         api_id=api.id,

@@ -9,9 +9,9 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from shared.dynamo import from_dynamo, to_dynamo
 from shared.orders_schema import (
     CUSTOMER_INDEX,
     CUSTOMER_INDEX_PARTITION_KEY,
@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 
 PENDING, CANCELLED = "PENDING", "CANCELLED"
 SOURCE = "orders"
-_serializer, _deserializer = TypeSerializer(), TypeDeserializer()
 _CURSOR_KEYS = {PARTITION_KEY, SORT_KEY, CUSTOMER_INDEX_PARTITION_KEY, CUSTOMER_INDEX_SORT_KEY}
 
 
@@ -50,14 +49,6 @@ class InvalidCursorError(ValueError):
     pass
 
 
-def _to_dynamo(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _serializer.serialize(v) for k, v in item.items()}
-
-
-def _from_dynamo(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _deserializer.deserialize(v) for k, v in item.items()}
-
-
 def order_view(item: dict[str, Any]) -> dict[str, Any]:
     """The API's representation: amounts as decimal strings, no storage keys."""
     return {
@@ -73,7 +64,7 @@ def order_view(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def encode_cursor(last_key: dict[str, Any]) -> str:
-    plain = _from_dynamo(last_key)
+    plain = from_dynamo(last_key)
     return base64.urlsafe_b64encode(json.dumps(plain, sort_keys=True).encode()).decode().rstrip("=")
 
 
@@ -93,7 +84,7 @@ def decode_cursor(cursor: str, customer_id: str) -> dict[str, Any]:
         or not plain[PARTITION_KEY].startswith(ORDER_PREFIX)
     ):
         raise InvalidCursorError("cursor is not valid for this listing")
-    return _to_dynamo(plain)
+    return to_dynamo(plain)
 
 
 class OrdersRepository:
@@ -125,16 +116,16 @@ class OrdersRepository:
             "totalAmount": total, "itemCount": sum(i.quantity for i in command.items),
         }, now)
         self.client.transact_write_items(TransactItems=[
-            {"Put": {"TableName": self.table_name, "Item": _to_dynamo(order),
+            {"Put": {"TableName": self.table_name, "Item": to_dynamo(order),
                      "ConditionExpression": "attribute_not_exists(#pk)", "ExpressionAttributeNames": {"#pk": PARTITION_KEY}}},
-            {"Put": {"TableName": self.table_name, "Item": _to_dynamo(event)}},
+            {"Put": {"TableName": self.table_name, "Item": to_dynamo(event)}},
         ])
         return order_view(order)
 
     def get(self, order_id: str) -> dict[str, Any] | None:
-        response = self.client.get_item(TableName=self.table_name, Key=_to_dynamo(order_key(order_id)))
+        response = self.client.get_item(TableName=self.table_name, Key=to_dynamo(order_key(order_id)))
         item = response.get("Item")
-        return order_view(_from_dynamo(item)) if item else None
+        return order_view(from_dynamo(item)) if item else None
 
     def list_for_customer(self, customer_id: str, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
         request: dict[str, Any] = {
@@ -149,7 +140,7 @@ class OrdersRepository:
         if cursor:
             request["ExclusiveStartKey"] = decode_cursor(cursor, customer_id)
         response = self.client.query(**request)
-        orders = [order_view(_from_dynamo(item)) for item in response.get("Items", [])]
+        orders = [order_view(from_dynamo(item)) for item in response.get("Items", [])]
         last_key = response.get("LastEvaluatedKey")
         return orders, encode_cursor(last_key) if last_key else None
 
@@ -160,14 +151,14 @@ class OrdersRepository:
             self.client.transact_write_items(TransactItems=[
                 {"Update": {
                     "TableName": self.table_name,
-                    "Key": _to_dynamo(order_key(order_id)),
+                    "Key": to_dynamo(order_key(order_id)),
                     "UpdateExpression": "SET #state = :cancelled, updatedAt = :now" + LEAVE_PENDING,
                     "ConditionExpression": "#state = :pending",
                     "ExpressionAttributeNames": {"#state": "state"},
                     "ExpressionAttributeValues": {":cancelled": {"S": CANCELLED}, ":pending": {"S": PENDING},
                                                   ":now": {"S": updated_at}},
                 }},
-                {"Put": {"TableName": self.table_name, "Item": _to_dynamo(event)}},
+                {"Put": {"TableName": self.table_name, "Item": to_dynamo(event)}},
             ])
         except ClientError as error:
             if error.response["Error"]["Code"] != "TransactionCanceledException":

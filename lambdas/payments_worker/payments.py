@@ -10,16 +10,15 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from shared.dynamo import from_dynamo, to_dynamo
 from shared.orders_schema import LEAVE_PENDING, PARTITION_KEY, SORT_KEY, order_key
 from shared.outbox import iso, outbox_item
 
 SOURCE = "payments"
 PENDING, PAID = "PENDING", "PAID"
-_serializer, _deserializer = TypeSerializer(), TypeDeserializer()
 
 
 class PoisonMessageError(ValueError):
@@ -75,8 +74,8 @@ class PaymentsLedger:
         self.table_name = table_name
 
     def _order(self, order_id: str) -> dict[str, Any] | None:
-        item = self.client.get_item(TableName=self.table_name, Key=_dynamo(order_key(order_id)), ConsistentRead=True).get("Item")
-        return _plain(item) if item else None
+        item = self.client.get_item(TableName=self.table_name, Key=to_dynamo(order_key(order_id)), ConsistentRead=True).get("Item")
+        return from_dynamo(item) if item else None
 
     def apply(self, webhook_id: str, event: PaymentEvent, now: datetime) -> str:
         """The outcome: paid, duplicate, failed-recorded, exception:<reason> or ignored:<type>."""
@@ -107,17 +106,17 @@ class PaymentsLedger:
             self.client.transact_write_items(TransactItems=[
                 {"Update": {
                     "TableName": self.table_name,
-                    "Key": _dynamo(order_key(data.orderId)),
+                    "Key": to_dynamo(order_key(data.orderId)),
                     "UpdateExpression": "SET #state = :paid, paymentId = :payment, paidAt = :now, updatedAt = :now"
                                         + LEAVE_PENDING,
                     "ConditionExpression": "#state = :pending AND currency = :currency AND totalAmount = :amount",
                     "ExpressionAttributeNames": {"#state": "state"},
-                    "ExpressionAttributeValues": _dynamo({
+                    "ExpressionAttributeValues": to_dynamo({
                         ":paid": PAID, ":pending": PENDING, ":payment": data.paymentId, ":now": paid_at,
                         ":currency": data.currency, ":amount": order["totalAmount"],
                     }),
                 }},
-                {"Put": {"TableName": self.table_name, "Item": _dynamo(event)}},
+                {"Put": {"TableName": self.table_name, "Item": to_dynamo(event)}},
             ])
         except ClientError as error:
             if error.response["Error"]["Code"] != "TransactionCanceledException":
@@ -150,22 +149,14 @@ class PaymentsLedger:
         event = outbox_item(data.orderId, "PaymentFailed", SOURCE, {
             "orderId": data.orderId, "paymentId": data.paymentId, "amount": data.amount, "currency": data.currency,
         }, now)
-        self.client.put_item(TableName=self.table_name, Item=_dynamo(event))
+        self.client.put_item(TableName=self.table_name, Item=to_dynamo(event))
         return "failed-recorded"
 
     def _record_exception(self, webhook_id: str, data: PaymentData, reason: str, now: datetime) -> str:
         """Kept for an operator (refund, investigation); the message itself is acknowledged."""
-        self.client.put_item(TableName=self.table_name, Item=_dynamo({
+        self.client.put_item(TableName=self.table_name, Item=to_dynamo({
             PARTITION_KEY: f"PAYMENT#{data.paymentId}", SORT_KEY: f"EXCEPTION#{webhook_id}", "entity": "payment_exception",
             "reason": reason, "orderId": data.orderId, "paymentId": data.paymentId, "amount": data.amount,
             "currency": data.currency, "webhookId": webhook_id, "recordedAt": iso(now),
         }))
         return f"exception:{reason}"
-
-
-def _dynamo(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _serializer.serialize(v) for k, v in item.items()}
-
-
-def _plain(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _deserializer.deserialize(v) for k, v in item.items()}
