@@ -74,7 +74,8 @@ class PaymentsLedger:
         self.table_name = table_name
 
     def _order(self, order_id: str) -> dict[str, Any] | None:
-        item = self.client.get_item(TableName=self.table_name, Key=to_dynamo(order_key(order_id)), ConsistentRead=True).get("Item")
+        key = to_dynamo(order_key(order_id))
+        item = self.client.get_item(TableName=self.table_name, Key=key, ConsistentRead=True).get("Item")
         return from_dynamo(item) if item else None
 
     def apply(self, webhook_id: str, event: PaymentEvent, now: datetime) -> str:
