@@ -297,14 +297,6 @@ class _Collector:
             self.problem(name, f"must be one of {shown} (got {value!r}){hint}")
         return value
 
-    def optional_positive(self, name: str) -> int | None:
-        if self.path(name) not in self.raw:
-            return None
-        return self.positive(name)
-
-    def optional(self, name: str) -> Any:
-        """A key without a default that may be left unset."""
-        return self.value(name) if self.path(name) in self.raw else None
 
 
 def _suggest(word: str, candidates: list[str]) -> str:
@@ -431,7 +423,11 @@ def _profile(c: _Collector, function_class: str) -> FunctionProfile:
     if timeout is not None and not 1 <= timeout <= limit:
         why = " (API Gateway's integration timeout is 30 s)" if function_class == "api" else ""
         c.problem(timeout_key, f"must be between 1 and {limit} seconds{why} (got {timeout})")
-    reserved = c.optional_positive(f"{function_class}ReservedConcurrency")
+    reserved_key = f"{function_class}ReservedConcurrency"
+    reserved = c.value(reserved_key)
+    if reserved is not None and reserved < 0:
+        c.problem(reserved_key, f"must be zero (unreserved) or more (got {reserved})")
+    reserved = reserved or None  # 0 would throttle every call: it means "not reserved"
     provisioned_key = f"{function_class}ProvisionedConcurrency"
     provisioned = 0
     if provisioned_key in c.specs:
@@ -475,7 +471,7 @@ def _api(c: _Collector) -> ApiSettings:
         if origin != "*" and not re.match(r"^https?://[^/\s]+$", origin):
             c.problems.append((f"{c.path('apiCorsAllowOrigins')}[{index}]",
                                f"must be '*' or a scheme://host origin without a path (got {origin!r})"))
-    issuer = c.optional("apiJwtIssuer") or None
+    issuer = c.value("apiJwtIssuer") or None
     audience = c.value("apiJwtAudience") or []
     if issuer is not None and not issuer.startswith("https://"):
         c.problem("apiJwtIssuer", f"must be an https:// URL (got {issuer!r})")
@@ -497,13 +493,14 @@ def _webhooks(c: _Collector) -> WebhookSettings:
     secrets = {}
     for source in WEBHOOK_SOURCES:
         key = f"{source}WebhookSecret"
-        value = c.optional(key)
-        if value is None:
+        value = c.value(key)
+        if not value:
             continue
         if c.path(key) not in c.secret_keys:
             c.problem(key, f"must be set as a secret: pulumi config set --secret {key} ...")
         elif not value.split():
             c.problem(key, "must hold at least one signing secret")
+            continue
         secrets[source] = SecretValue(value)
     return WebhookSettings(batch, window, concurrency, secrets)
 

@@ -144,8 +144,15 @@ def test_cross_key_rules() -> None:
     assert key("alarmDatapointsToAlarm") in problems_of(alarmEvaluationPeriods=2, alarmDatapointsToAlarm=3)
     assert key("apiProvisionedConcurrency") in problems_of(apiReservedConcurrency=2, apiProvisionedConcurrency=5)
     assert key("queueMaxReceiveCount") in problems_of(queueMaxReceiveCount=2)
-    assert key("workerReservedConcurrency") in problems_of(workerReservedConcurrency=0)
+    assert key("workerReservedConcurrency") in problems_of(workerReservedConcurrency=-1)
+    assert settings_for("dev", workerReservedConcurrency=0).profile("worker").reserved_concurrency is None
     assert key("alarmPeriodSeconds") in problems_of(alarmPeriodSeconds=45)
+
+
+def test_every_key_but_the_required_tags_has_a_default() -> None:
+    """The Pulumi CLI refuses to run a stack that lacks a declared key without a default."""
+    declared = yaml.safe_load(PROJECT_FILE.read_text())["config"]
+    assert {name for name, d in declared.items() if "default" not in d} == {"owner", "costCenter"}
 
 
 def test_pulumi_yaml_declares_every_key_with_type_and_description() -> None:
