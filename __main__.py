@@ -8,7 +8,9 @@ from components.api_service import ApiService
 from components.platform import Platform, stack_provider
 from components.scheduled_job import ScheduledJob
 from components.settings import load_settings
+from components.stream_processor import StreamProcessor
 from components.webhook_ingestion import WebhookIngestion
+from system.analytics import activity_args
 from system.jobs import job_args
 from system.orders import orders_api_args
 from system.payments import payments_webhook_args
@@ -22,6 +24,7 @@ ctx = platform.context
 orders_api = ApiService("api", ctx, orders_api_args(settings))
 payments_webhook = WebhookIngestion("payments-webhook", ctx, payments_webhook_args(settings, orders_api))
 jobs = [ScheduledJob(args.job, ctx, args) for args in job_args(settings, orders_api)]
+activity = StreamProcessor("activity", ctx, activity_args())
 
 pulumi.export("alertTopicArn", platform.alert_topic.arn)
 pulumi.export("ordersApiUrl", orders_api.url)
@@ -30,3 +33,4 @@ pulumi.export("paymentsWebhookUrl", payments_webhook.url)
 pulumi.export("paymentsWebhookSecretArn", payments_webhook.secret.arn)
 pulumi.export("paymentsWebhookQueueUrl", payments_webhook.queue.queue.url)
 pulumi.export("paymentsWebhookDlqUrl", payments_webhook.queue.dlq.url)
+pulumi.export("activityStreamName", activity.stream.name if activity.stream else None)

@@ -10,8 +10,7 @@ from components.core.alarms import build_alarms
 from components.core.context import StackContext
 from components.core.function import BuiltFunction, FunctionSpec, build_function
 from components.core.http_api import METHODS, Route, api_alarm_specs, build_http_api, connect_routes
-from components.core.iam import Grant
-from components.core.table import BuiltTable, TableSpec, build_table
+from components.core.table import BuiltTable, TableAccess, TableSpec, build_table, table_wiring
 
 COMPONENT_TYPE = "serverless:index:ApiService"
 
@@ -20,15 +19,6 @@ __all__ = ["ApiConfigError", "ApiFunction", "ApiService", "ApiServiceArgs", "Rou
 
 class ApiConfigError(ValueError):
     """An API that would expose a route by accident or point at something that does not exist."""
-
-
-@dataclass(frozen=True)
-class TableAccess:
-    """The DynamoDB actions a function needs on one of the service's tables (and its indexes)."""
-
-    table: str
-    actions: tuple[str, ...]
-    environment_variable: str | None = None
 
 
 @dataclass(frozen=True)
@@ -105,14 +95,9 @@ class ApiService(pulumi.ComponentResource):
         self.register_outputs({"url": self.url, "tableNames": self.table_names})
 
     def _create_function(self, name: str, ctx: StackContext, fn: ApiFunction) -> BuiltFunction:
-        environment = dict(fn.function.environment)
-        grants = list(fn.function.grants)
-        for access in fn.tables:
-            table = self.tables[access.table]
-            grants.append(Grant(sorted(set(access.actions)), table.arns()))
-            if access.environment_variable:
-                environment[access.environment_variable] = table.table.name
-        spec = replace(fn.function, environment=environment, grants=tuple(grants))
+        environment, grants = table_wiring(self.tables, fn.tables)
+        spec = replace(fn.function, environment={**fn.function.environment, **environment},
+                       grants=(*fn.function.grants, *grants))
         built = build_function(ctx, f"{name}-{fn.name}", spec, self)
         connect_routes(ctx, f"{name}-{fn.name}", self.http_api, built, fn.routes, self)
         return built

@@ -103,6 +103,16 @@ class WebhookSettings:
 
 
 @dataclass(frozen=True)
+class StreamSettings:
+    activity_shards: int  # 0: on-demand
+    batch_size: int
+    batching_window_seconds: int
+    parallelization_factor: int
+    maximum_retry_attempts: int
+    maximum_record_age_seconds: int
+
+
+@dataclass(frozen=True)
 class JobSettings:
     time_zone: str
     disabled: tuple[str, ...]
@@ -147,6 +157,7 @@ class Settings:
     idempotency_ttl_seconds: int
     webhooks: WebhookSettings
     jobs: JobSettings
+    streams: StreamSettings
     alerts: AlertSettings = field(default_factory=AlertSettings)
 
     @property
@@ -371,6 +382,14 @@ def load_settings(
     idempotency_ttl = c.between("idempotencyTtlSeconds", 60, 7 * 24 * 3600, " seconds")
     webhooks = _webhooks(c)
     jobs = _jobs(c)
+    streams = StreamSettings(
+        activity_shards=c.between("activityStreamShards", 0, 500),
+        batch_size=c.between("streamBatchSize", 1, 10000),
+        batching_window_seconds=c.between("streamBatchingWindowSeconds", 0, 300, " seconds"),
+        parallelization_factor=c.between("streamParallelizationFactor", 1, 10),
+        maximum_retry_attempts=c.between("streamMaximumRetryAttempts", 0, 100),
+        maximum_record_age_seconds=c.between("streamMaximumRecordAgeSeconds", 60, 604800, " seconds"),
+    )
     alerts = _alerts(c, production)
 
     if c.problems:
@@ -398,6 +417,7 @@ def load_settings(
         idempotency_ttl_seconds=idempotency_ttl,
         webhooks=webhooks,
         jobs=jobs,
+        streams=streams,
         alerts=alerts,
     )
 

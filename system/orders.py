@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from components.api_service import ApiFunction, ApiServiceArgs, Route, TableAccess
+from components.api_service import ApiFunction, ApiServiceArgs, Route
 from components.core.function import FunctionSpec
-from components.core.table import IndexSpec, TableSpec, idempotency_table
+from components.core.table import IndexSpec, TableAccess, TableSpec, idempotency_table
 from components.settings import Settings
 from lambdas.shared import orders_schema as schema
 from lambdas.shared.idempotency_schema import IDEMPOTENCY_TABLE_ENV, IDEMPOTENCY_TTL_ENV

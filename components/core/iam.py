@@ -12,6 +12,7 @@ import pulumi
 ACTIONS_WITHOUT_RESOURCE_TYPES = frozenset({
     "xray:PutTraceSegments",
     "xray:PutTelemetryRecords",
+    "dynamodb:ListStreams",  # Lambda's DynamoDB stream poller lists streams; the action has no resource type
 })
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -50,6 +51,30 @@ class TableSpec:
         for index in self.indexes:
             keys += [index.partition_key, index.sort_key]
         return [k for k in dict.fromkeys(keys) if k]
+
+
+@dataclass(frozen=True)
+class TableAccess:
+    """The DynamoDB actions a function needs on one of its component's tables (and its indexes),
+    and the environment variable that receives the table's name."""
+
+    table: str
+    actions: tuple[str, ...]
+    environment_variable: str | None = None
+
+
+def table_wiring(tables: dict[str, BuiltTable], accesses: Sequence[TableAccess]) -> tuple[dict[str, Any], list[Any]]:
+    """Environment and grants for a function's table accesses."""
+    from components.core.iam import Grant
+
+    environment: dict[str, Any] = {}
+    grants = []
+    for access in accesses:
+        table = tables[access.table]
+        grants.append(Grant(sorted(set(access.actions)), table.arns()))
+        if access.environment_variable:
+            environment[access.environment_variable] = table.table.name
+    return environment, grants
 
 
 @dataclass

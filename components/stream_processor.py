@@ -1,0 +1,161 @@
+"""StreamProcessor: ordered, retried stream records where one bad record neither blocks a shard
+forever nor vanishes.
+
+Source: a Kinesis data stream the component creates, or an existing DynamoDB table's stream.
+The event source mapping bisects failing batches, bounds retries and record age, reports
+partial batch failures and sends what it finally gives up on to an on-failure SQS queue.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.core.alarms import AlarmSpec, build_alarm
+from components.core.context import StackContext
+from components.core.function import BuiltFunction, FunctionSpec, build_function
+from components.core.iam import Grant
+from components.core.naming import physical_name
+from components.core.queue import build_dead_letter_queue
+from components.core.table import BuiltTable, TableAccess, TableSpec, build_table, table_wiring
+
+COMPONENT_TYPE = "serverless:index:StreamProcessor"
+STARTING_POSITIONS = ("TRIM_HORIZON", "LATEST")
+KINESIS_CONSUMER_ACTIONS = ("kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:GetRecords",
+                            "kinesis:GetShardIterator", "kinesis:ListShards")
+DYNAMODB_STREAM_ACTIONS = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator")
+
+
+class StreamConfigError(ValueError):
+    """A stream mapping that could block a shard, lose records or cannot be created."""
+
+
+@dataclass(frozen=True)
+class KinesisSource:
+    """A stream the component creates: on-demand or provisioned shards (settings), encrypted with
+    ``alias/aws/kinesis``, retention from settings."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class DynamoDbSource:
+    """An existing table's stream; its view type is set where the table is built."""
+
+    table: BuiltTable
+
+
+@dataclass(frozen=True)
+class StreamProcessorArgs:
+    """``keeps_shard_state``: the processor checkpoints per shard, so batches of one shard must
+    not run concurrently (parallelization factor 1 whatever the stack's setting)."""
+
+    function: FunctionSpec
+    source: KinesisSource | DynamoDbSource
+    starting_position: str = "TRIM_HORIZON"
+    filter_patterns: tuple[dict[str, Any], ...] = ()
+    tumbling_window_seconds: int | None = None
+    keeps_shard_state: bool = False
+    environment_variable: str | None = None  # receives the Kinesis stream name
+    tables: tuple[TableSpec, ...] = ()  # state the processor owns, e.g. its aggregates
+    table_access: tuple[TableAccess, ...] = ()
+
+
+def mapping_defaults(ctx: StackContext, args: StreamProcessorArgs) -> dict[str, Any]:
+    """The event source mapping's safe defaults, from settings; one home for all stream mappings."""
+    streams = ctx.settings.streams
+    kinesis = isinstance(args.source, KinesisSource)
+    problems = []
+    if args.function.function_class != "stream":
+        problems.append("the function must use the 'stream' profile")
+    if args.starting_position not in STARTING_POSITIONS:
+        problems.append(f"starting position must be one of {STARTING_POSITIONS}")
+    if args.tumbling_window_seconds is not None and not 1 <= args.tumbling_window_seconds <= 900:
+        problems.append("tumbling window must be 1-900 seconds")
+    if isinstance(args.source, DynamoDbSource) and not args.source.table.spec.stream_view_type:
+        problems.append(f"table '{args.source.table.spec.name}' has no stream: set stream_view_type where it is built")
+    if problems:
+        raise StreamConfigError("; ".join(problems))
+    values: dict[str, Any] = {
+        "starting_position": args.starting_position,
+        "batch_size": streams.batch_size,
+        "maximum_batching_window_in_seconds": streams.batching_window_seconds,
+        "bisect_batch_on_function_error": True,
+        "maximum_retry_attempts": streams.maximum_retry_attempts,
+        "maximum_record_age_in_seconds": streams.maximum_record_age_seconds,
+        "function_response_types": ["ReportBatchItemFailures"],
+        "parallelization_factor": 1 if args.keeps_shard_state or not kinesis else streams.parallelization_factor,
+    }
+    if args.filter_patterns:
+        values["filter_criteria"] = {"filters": [{"pattern": json.dumps(p)} for p in args.filter_patterns]}
+    if args.tumbling_window_seconds:
+        values["tumbling_window_in_seconds"] = args.tumbling_window_seconds
+    return values
+
+
+class StreamProcessor(pulumi.ComponentResource):
+    stream: aws.kinesis.Stream | None
+    function: BuiltFunction
+
+    def __init__(self, name: str, ctx: StackContext, args: StreamProcessorArgs,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(COMPONENT_TYPE, name, None, opts)
+        settings = ctx.settings
+        mapping = mapping_defaults(ctx, args)
+        self.stream = None
+        if isinstance(args.source, KinesisSource):
+            shards = settings.streams.activity_shards
+            self.stream = aws.kinesis.Stream(
+                f"{name}-stream",
+                name=physical_name(settings, args.source.name, max_length=128),
+                stream_mode_details={"stream_mode": "PROVISIONED" if shards else "ON_DEMAND"},
+                shard_count=shards or None,
+                retention_period=settings.stream_retention_hours,
+                encryption_type="KMS",
+                kms_key_id="alias/aws/kinesis",
+                opts=ctx.options(self),
+            )
+            source_arn: pulumi.Output[str] = self.stream.arn
+            read = Grant(list(KINESIS_CONSUMER_ACTIONS), [source_arn])
+        else:
+            table = args.source.table.table
+            source_arn = table.stream_arn
+            read = Grant(list(DYNAMODB_STREAM_ACTIONS), [source_arn])
+        self.on_failure = build_dead_letter_queue(ctx, f"{name}-failures", self)
+        self.tables = {spec.name: build_table(ctx, f"{name}-{spec.name}", spec, self) for spec in args.tables}
+        table_environment, table_grants = table_wiring(self.tables, args.table_access)
+        environment = {**args.function.environment, **table_environment}
+        if self.stream is not None and args.environment_variable:
+            environment[args.environment_variable] = self.stream.name
+        grants = [*args.function.grants, *table_grants, read, Grant(["sqs:SendMessage"], [self.on_failure.queue.arn])]
+        if isinstance(args.source, DynamoDbSource):
+            grants.append(Grant(["dynamodb:ListStreams"], ["*"]))
+        self.function = build_function(ctx, name, replace(args.function, environment=environment, grants=tuple(grants)),
+                                       self)
+        self.mapping = aws.lambda_.EventSourceMapping(
+            f"{name}-events",
+            event_source_arn=source_arn,
+            function_name=self.function.target_arn,
+            destination_config={"on_failure": {"destination_arn": self.on_failure.queue.arn}},
+            **mapping,
+            opts=ctx.options(self),
+        )
+        self.alarms = {
+            "iterator-age": build_alarm(ctx, f"{name}-iterator-age", AlarmSpec(
+                family="iterator_age", namespace="AWS/Lambda", metric_name="IteratorAge",
+                dimensions={"FunctionName": self.function.function.name}, statistic="Maximum",
+                threshold=settings.alarms.iterator_age_ms,
+                description="The processor is falling behind its stream: records are getting old.",
+            ), self),
+        }
+        if self.stream is not None and settings.streams.activity_shards:
+            self.alarms["write-throttled"] = build_alarm(ctx, f"{name}-write-throttled", AlarmSpec(
+                family="kinesis_write", namespace="AWS/Kinesis", metric_name="WriteProvisionedThroughputExceeded",
+                dimensions={"StreamName": self.stream.name}, threshold=1,
+                description="Producers exceed the stream's provisioned shards: add shards or go on-demand.",
+            ), self)
+        self.register_outputs({"streamArn": source_arn, "function": self.function.function.name})

@@ -1,0 +1,28 @@
+"""Activity analytics: a Kinesis stream of activity events aggregated per window and type."""
+
+from __future__ import annotations
+
+from components.core.function import FunctionSpec
+from components.core.table import TableAccess, TableSpec
+from components.stream_processor import KinesisSource, StreamProcessorArgs
+from lambdas.shared import activity_schema as schema
+
+AGGREGATES_TABLE = TableSpec(
+    name="activity-aggregates",
+    partition_key=schema.PARTITION_KEY,
+    sort_key=schema.SORT_KEY,
+    attributes={schema.PARTITION_KEY: "S", schema.SORT_KEY: "S"},
+)
+
+
+def activity_args() -> StreamProcessorArgs:
+    return StreamProcessorArgs(
+        source=KinesisSource("activity"),
+        function=FunctionSpec(folder="activity_aggregator", function_class="stream",
+                              description="Counts activity and sums order value per window and type"),
+        keeps_shard_state=True,  # per-shard checkpoint: one batch per shard at a time
+        environment_variable=schema.ACTIVITY_STREAM_ENV,
+        tables=(AGGREGATES_TABLE,),
+        table_access=(TableAccess(AGGREGATES_TABLE.name, ("dynamodb:GetItem", "dynamodb:UpdateItem"),
+                                  schema.AGGREGATES_TABLE_ENV),),
+    )
