@@ -13,6 +13,7 @@ from components.webhook_ingestion import WebhookIngestion
 from system.analytics import activity_args
 from system.jobs import job_args
 from system.orders import orders_api_args
+from system.outbox import outbox_relay_args
 from system.payments import payments_webhook_args
 
 # Validates every setting before a single resource is registered.
@@ -24,9 +25,11 @@ ctx = platform.context
 orders_api = ApiService("api", ctx, orders_api_args(settings))
 payments_webhook = WebhookIngestion("payments-webhook", ctx, payments_webhook_args(settings, orders_api))
 jobs = [ScheduledJob(args.job, ctx, args) for args in job_args(settings, orders_api)]
+outbox_relay = StreamProcessor("outbox-relay", ctx, outbox_relay_args(orders_api, platform.event_bus))
 activity = StreamProcessor("activity", ctx, activity_args())
 
 pulumi.export("alertTopicArn", platform.alert_topic.arn)
+pulumi.export("eventBusName", platform.event_bus.name)
 pulumi.export("ordersApiUrl", orders_api.url)
 pulumi.export("ordersTables", orders_api.table_names)
 pulumi.export("paymentsWebhookUrl", payments_webhook.url)

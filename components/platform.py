@@ -1,4 +1,5 @@
-"""Per-stack shared resources: the alert topic (and its key) and the schedule group."""
+"""Per-stack shared resources: the alert topic (and its key), the event bus and its archive, and
+the schedule group."""
 
 from __future__ import annotations
 
@@ -106,9 +107,20 @@ class Platform(pulumi.ComponentResource):
         self.context = StackContext(
             settings=settings, provider=provider, alert_topic_arn=self.alert_topic.arn, account_id=account_id
         )
+        # The stack's domain event bus, archived so events can be replayed. It has no resource
+        # policy: only principals of this account with IAM permission may put events.
+        self.event_bus = aws.cloudwatch.EventBus(f"{name}-events", name=physical_name(settings, "events"), opts=child)
+        aws.cloudwatch.EventArchive(
+            f"{name}-events-archive",
+            name=physical_name(settings, "events-archive", max_length=48),
+            event_source_arn=self.event_bus.arn,
+            retention_days=settings.event_archive_retention_days,
+            opts=child,
+        )
         self.schedule_group = aws.scheduler.ScheduleGroup(
             f"{name}-schedules", name=physical_name(settings, "schedules"), opts=child)
         self.context = replace(self.context, schedule_group_name=self.schedule_group.name)
         # Scheduler reports per schedule group, so the group-wide alarms live with the group.
         build_alarms(self.context, f"{name}-schedules", scheduler_alarm_specs(self.schedule_group.name), self)
-        self.register_outputs({"alertTopicArn": self.alert_topic.arn, "scheduleGroup": self.schedule_group.name})
+        self.register_outputs({"alertTopicArn": self.alert_topic.arn, "scheduleGroup": self.schedule_group.name,
+                               "eventBusName": self.event_bus.name})

@@ -22,6 +22,7 @@ from components.core.iam import Grant
 from components.core.naming import physical_name
 from components.core.queue import build_dead_letter_queue
 from components.core.table import BuiltTable, TableAccess, TableSpec, build_table, table_wiring
+from lambdas.shared.stream_schema import ON_FAILURE_QUEUE_URL_ENV
 
 COMPONENT_TYPE = "serverless:index:StreamProcessor"
 STARTING_POSITIONS = ("TRIM_HORIZON", "LATEST")
@@ -128,7 +129,8 @@ class StreamProcessor(pulumi.ComponentResource):
         self.on_failure = build_dead_letter_queue(ctx, f"{name}-failures", self)
         self.tables = {spec.name: build_table(ctx, f"{name}-{spec.name}", spec, self) for spec in args.tables}
         table_environment, table_grants = table_wiring(self.tables, args.table_access)
-        environment = {**args.function.environment, **table_environment}
+        environment = {**args.function.environment, **table_environment,
+                       ON_FAILURE_QUEUE_URL_ENV: self.on_failure.queue.url}
         if self.stream is not None and args.environment_variable:
             environment[args.environment_variable] = self.stream.name
         grants = [*args.function.grants, *table_grants, read, Grant(["sqs:SendMessage"], [self.on_failure.queue.arn])]

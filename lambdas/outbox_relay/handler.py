@@ -1,0 +1,29 @@
+"""Outbox relay: the orders table stream's new outbox items, published as contract events."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import boto3
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from outbox_relay.relay import OutboxRelay
+from shared.observability import logger, metrics, tracer
+from shared.stream_schema import EVENT_BUS_ENV, ON_FAILURE_QUEUE_URL_ENV
+
+relay = OutboxRelay(boto3.client("events"), boto3.client("sqs"), os.environ[EVENT_BUS_ENV],
+                    os.environ[ON_FAILURE_QUEUE_URL_ENV])
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    result = relay.relay(event.get("Records", []))
+    metrics.add_metric(name="EventsRelayed", unit=MetricUnit.Count, value=result.published)
+    if result.parked:
+        metrics.add_metric(name="OutboxRecordsParked", unit=MetricUnit.Count, value=result.parked)
+        logger.error("outbox records parked on the failure queue", extra={"count": result.parked})
+    return {"batchItemFailures": result.failures}
