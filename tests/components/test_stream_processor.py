@@ -126,3 +126,25 @@ def test_a_table_without_a_stream_is_refused(run_builder) -> None:
 
     with pytest.raises(StreamConfigError, match="no stream"):
         run_builder(build, "dev")
+
+
+def test_program_relays_only_outbox_inserts_to_the_stack_bus(synth_stack) -> None:
+    template = synth_stack("prod")
+    mappings = {m["name"]: m["inputs"] for m in template.of_type(MAPPING)}
+    relay = mappings["outbox-relay-events"]
+    assert "/stream/" in relay["eventSourceArn"] and relay["parallelizationFactor"] == 1
+    patterns = [json.loads(f["pattern"]) for f in relay["filterCriteria"]["filters"]]
+    assert patterns == [{"eventName": ["INSERT"], "dynamodb": {"NewImage": {"entity": {"S": ["outbox"]}}}}]
+    bus = template.one("aws:cloudwatch/eventBus:EventBus")["inputs"]["name"]
+    statements = template.policy(template.named("outbox-relay-policy"))["Statement"]
+    put = next(s for s in statements if s["Action"] == ["events:PutEvents"])
+    assert put["Resource"] == [f"arn:aws:events:us-east-1:123456789012:event-bus/{bus}"]
+    function = template.named("outbox-relay", "aws:lambda/function:Function")["inputs"]
+    assert function["environment"]["variables"]["EVENT_BUS_NAME"] == bus
+    assert function["environment"]["variables"]["ON_FAILURE_QUEUE_URL"].endswith("-outbox-relay-failures")
+
+
+def test_bus_archive_retention_per_stack(synth_stack) -> None:
+    for stack, days in (("dev", 7), ("prod", 90)):
+        archive = synth_stack(stack).one("aws:cloudwatch/eventArchive:EventArchive")["inputs"]
+        assert archive["retentionDays"] == days and archive["eventSourceArn"].startswith("arn:aws:events:")

@@ -1,0 +1,174 @@
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import boto3
+import pytest
+
+from lambdas.shared.stream_schema import EVENT_BUS_ENV, ON_FAILURE_QUEUE_URL_ENV
+from system.outbox import OUTBOX_INSERTS
+from tests.lambdas.conftest import REGION, fresh_import
+from tests.lambdas.orders_fixtures import TABLE, cancel, orders_table, pay, place
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+BUS = "orders-test-events"
+
+
+class StreamRecorder:
+    """DynamoDB Streams records (NEW_IMAGE) of every write the code under test makes, in order.
+    moto's DynamoDB Streams API does not answer this botocore, so the writes are observed at the client."""
+
+    def __init__(self, client) -> None:
+        self.client, self.records = client, []
+        self._transact, self._put = client.transact_write_items, client.put_item
+        client.transact_write_items = self.transact_write_items
+        client.put_item = self.put_item
+
+    def _emit(self, name: str, image: dict) -> None:
+        sequence = f"{len(self.records) + 1:021d}"
+        self.records.append({"eventID": sequence, "eventName": name, "eventSource": "aws:dynamodb",
+                             "dynamodb": {"Keys": {k: image[k] for k in ("pk", "sk")}, "NewImage": image,
+                                          "SequenceNumber": sequence, "StreamViewType": "NEW_IMAGE"}})
+
+    def _after_update(self, key: dict) -> None:
+        image = self.client.get_item(TableName=TABLE, Key=key)["Item"]
+        self._emit("MODIFY", image)
+
+    def transact_write_items(self, TransactItems):  # noqa: N803 - boto3's parameter name
+        response = self._transact(TransactItems=TransactItems)
+        for item in TransactItems:
+            if "Put" in item:
+                self._emit("INSERT", item["Put"]["Item"])
+            elif "Update" in item:
+                self._after_update(item["Update"]["Key"])
+        return response
+
+    def put_item(self, **request):
+        response = self._put(**request)
+        self._emit("INSERT", request["Item"])
+        return response
+
+
+def stream_records(client) -> list[dict]:
+    return client.recorder.records
+
+
+def outbox_inserts(records: list[dict]) -> list[dict]:
+    """What Lambda's filter (OUTBOX_INSERTS) lets through."""
+    wanted = OUTBOX_INSERTS["dynamodb"]["NewImage"]["entity"]["S"]
+    return [r for r in records if r["eventName"] in OUTBOX_INSERTS["eventName"]
+            and r["dynamodb"].get("NewImage", {}).get("entity", {}).get("S") in wanted]
+
+
+@pytest.fixture
+def relay(aws, monkeypatch, lambda_context):
+    client = orders_table()
+    client.recorder = StreamRecorder(client)
+    events = boto3.client("events", region_name=REGION)
+    sqs = boto3.client("sqs", region_name=REGION)
+    events.create_event_bus(Name=BUS)
+    sink = sqs.create_queue(QueueName="published")["QueueUrl"]
+    sink_arn = sqs.get_queue_attributes(QueueUrl=sink, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="all", EventBusName=BUS, EventPattern=json.dumps({"source": ["orders", "payments"]}))
+    events.put_targets(Rule="all", EventBusName=BUS, Targets=[{"Id": "sink", "Arn": sink_arn}])
+    failures = sqs.create_queue(QueueName="relay-failures")["QueueUrl"]
+    monkeypatch.setenv(EVENT_BUS_ENV, BUS)
+    monkeypatch.setenv(ON_FAILURE_QUEUE_URL_ENV, failures)
+    module = fresh_import("outbox_relay.handler")
+
+    def run(records: list[dict]) -> list[str]:
+        return [f["itemIdentifier"] for f in module.handler({"Records": records}, lambda_context)["batchItemFailures"]]
+
+    def drain(url: str) -> list[dict]:
+        found = []
+        while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
+            found += [json.loads(m["Body"]) for m in messages]
+            sqs.delete_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                                                             for i, m in enumerate(messages)])
+        return found
+
+    run.client, run.module = client, module
+    run.published = lambda: drain(sink)
+    run.parked = lambda: drain(failures)
+    return run
+
+
+def test_outbox_items_become_contract_events_on_the_bus(relay) -> None:
+    client = relay.client
+    order = place(client, NOW, total="30.00")
+    pay(client, order, NOW + timedelta(minutes=1), amount="30.00")
+    records = outbox_inserts(stream_records(client))
+    assert len(records) == 2
+    assert relay(records) == []
+    published = relay.published()
+    assert [(e["source"], e["detail-type"]) for e in published] == [("orders", "OrderPlaced"), ("payments", "OrderPaid")]
+    placed = published[0]["detail"]
+    assert placed["orderId"] == order and placed["totalAmount"] == 30 and placed["version"] == 1
+    assert placed["eventId"] and placed["occurredAt"].startswith("2026-11-23T12:00:00")
+
+
+def test_only_outbox_inserts_pass_the_filter(relay) -> None:
+    client = relay.client
+    order = place(client, NOW)
+    cancel(client, order, NOW)
+    records = stream_records(client)
+    assert len(records) > 2  # order insert, order modify, two outbox inserts
+    assert [r["dynamodb"]["NewImage"]["eventType"]["S"] for r in outbox_inserts(records)] == [
+        "OrderPlaced", "OrderCancelled"]
+
+
+def test_failed_entries_fail_only_from_that_record_and_keep_order(relay, monkeypatch) -> None:
+    client = relay.client
+    first, second = place(client, NOW), place(client, NOW)
+    cancel(client, first, NOW + timedelta(minutes=1))
+    records = outbox_inserts(stream_records(client))
+    keys = [r["dynamodb"]["NewImage"]["pk"]["S"] for r in records]
+    assert len(records) == 3 and keys.count(f"ORDER#{first}") == 2
+    events = relay.module.relay.events
+    original = events.put_events
+    sent: list[list[str]] = []
+
+    def flaky(Entries):  # noqa: N803 - boto3's parameter name
+        """EventBridge rejects first's OrderPlaced and accepts the rest of the request."""
+        sent.append([json.loads(e["Detail"])["orderId"] + ":" + e["DetailType"] for e in Entries])
+        rejected = [e["DetailType"] == "OrderPlaced" and json.loads(e["Detail"])["orderId"] == first for e in Entries]
+        accepted = [e for e, no in zip(Entries, rejected, strict=True) if not no]
+        results = iter(original(Entries=accepted)["Entries"] if accepted else [])
+        entries = [{"ErrorCode": "ThrottlingException", "ErrorMessage": "slow down"} if no else next(results)
+                   for no in rejected]
+        return {"FailedEntryCount": sum(rejected), "Entries": entries}
+
+    monkeypatch.setattr(events, "put_events", flaky)
+    failed = relay(records)
+    first_placed = next(r for r in records if r["dynamodb"]["NewImage"]["pk"]["S"] == f"ORDER#{first}")
+    assert failed == [first_placed["dynamodb"]["SequenceNumber"]]
+    # first's cancellation is never sent before its placement
+    flat = [e for chunk in sent for e in chunk]
+    assert f"{first}:OrderCancelled" not in flat
+    monkeypatch.setattr(events, "put_events", original)
+    retry_from = records.index(first_placed)
+    assert relay(records[retry_from:]) == []
+    order_of_first = [e["detail-type"] for e in relay.published() if e["detail"]["orderId"] == first]
+    assert order_of_first == ["OrderPlaced", "OrderCancelled"]
+
+
+def test_a_record_that_can_never_be_an_event_is_parked_whole(relay) -> None:
+    client = relay.client
+    place(client, NOW)
+    order_insert = next(r for r in stream_records(client) if r["dynamodb"]["NewImage"]["entity"]["S"] == "order")
+    assert relay([order_insert]) == []
+    parked = relay.parked()
+    assert len(parked) == 1 and parked[0]["record"]["dynamodb"]["SequenceNumber"] == order_insert["dynamodb"][
+        "SequenceNumber"]
+    assert relay.published() == []
+
+
+def test_chunks_hold_ten_entries_and_one_event_per_order() -> None:
+    from outbox_relay.relay import chunks
+
+    items = [(f"ORDER#{i % 12}", {}, {}) for i in range(30)]
+    groups = chunks(items)
+    assert all(len(g) <= 10 and len({k for k, _, _ in g}) == len(g) for g in groups)
+    assert [k for g in groups for k, _, _ in g] == [k for k, _, _ in items]  # stream order kept
+    assert len(chunks([("ORDER#1", {}, {})] * 3)) == 3
