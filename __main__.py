@@ -5,12 +5,14 @@ from __future__ import annotations
 import pulumi
 
 from components.api_service import ApiService
+from components.fan_out import FanOut
 from components.platform import Platform, stack_provider
 from components.scheduled_job import ScheduledJob
 from components.settings import load_settings
 from components.stream_processor import StreamProcessor
 from components.webhook_ingestion import WebhookIngestion
 from system.analytics import activity_args
+from system.fanout import subscribers
 from system.jobs import job_args
 from system.orders import orders_api_args
 from system.outbox import outbox_relay_args
@@ -27,6 +29,7 @@ payments_webhook = WebhookIngestion("payments-webhook", ctx, payments_webhook_ar
 jobs = [ScheduledJob(args.job, ctx, args) for args in job_args(settings, orders_api)]
 outbox_relay = StreamProcessor("outbox-relay", ctx, outbox_relay_args(orders_api, platform.event_bus))
 activity = StreamProcessor("activity", ctx, activity_args())
+events = FanOut("events", ctx, platform.event_bus, subscribers(settings, orders_api, activity))
 
 pulumi.export("alertTopicArn", platform.alert_topic.arn)
 pulumi.export("eventBusName", platform.event_bus.name)

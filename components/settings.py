@@ -113,6 +113,13 @@ class StreamSettings:
 
 
 @dataclass(frozen=True)
+class EventSettings:
+    maximum_event_age_seconds: int
+    maximum_retry_attempts: int
+    high_value_order_threshold: int
+
+
+@dataclass(frozen=True)
 class JobSettings:
     time_zone: str
     disabled: tuple[str, ...]
@@ -158,6 +165,7 @@ class Settings:
     webhooks: WebhookSettings
     jobs: JobSettings
     streams: StreamSettings
+    events: EventSettings
     alerts: AlertSettings = field(default_factory=AlertSettings)
 
     @property
@@ -382,6 +390,11 @@ def load_settings(
     idempotency_ttl = c.between("idempotencyTtlSeconds", 60, 7 * 24 * 3600, " seconds")
     webhooks = _webhooks(c)
     jobs = _jobs(c)
+    events = EventSettings(
+        maximum_event_age_seconds=c.between("eventTargetMaximumEventAgeSeconds", 60, 86400, " seconds"),
+        maximum_retry_attempts=c.between("eventTargetMaximumRetryAttempts", 0, 185),
+        high_value_order_threshold=c.positive("highValueOrderThreshold"),
+    )
     streams = StreamSettings(
         activity_shards=c.between("activityStreamShards", 0, 500),
         batch_size=c.between("streamBatchSize", 1, 10000),
@@ -418,6 +431,7 @@ def load_settings(
         webhooks=webhooks,
         jobs=jobs,
         streams=streams,
+        events=events,
         alerts=alerts,
     )
 

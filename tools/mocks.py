@@ -44,6 +44,7 @@ _ARN_FORMATS = {
     "aws:cloudwatch/dashboard:Dashboard": "arn:aws:cloudwatch::{account}:dashboard/{dashboardName}",
     "aws:cloudwatch/eventBus:EventBus": "arn:aws:events:{region}:{account}:event-bus/{name}",
     "aws:cloudwatch/eventArchive:EventArchive": "arn:aws:events:{region}:{account}:archive/{name}",
+    "aws:cloudwatch/eventRule:EventRule": "arn:aws:events:{region}:{account}:rule/{eventBusName}/{name}",
     "aws:kms/key:Key": "arn:aws:kms:{region}:{account}:key/{id}",
     "aws:kms/alias:Alias": "arn:aws:kms:{region}:{account}:{name}",
     "aws:dynamodb/table:Table": "arn:aws:dynamodb:{region}:{account}:table/{name}",

@@ -1,0 +1,221 @@
+"""FanOut: one domain event, many independent consumers, each with its own failure handling.
+
+Subscribers of the stack's event bus: a rule (a pattern built by the contracts module) and a
+target with a retry policy and its own DLQ, whose policy lets only that rule send. Targets are an
+SQS queue (queue builder, DLQ) drained by a consumer function with partial batch responses, or a
+function invoked directly (with an on-failure destination for its own async retries). The SNS
+variant fans a topic out to queues with filter policies, raw delivery and redrive policies.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.core.alarms import AlarmSpec, build_alarms
+from components.core.context import StackContext
+from components.core.function import BuiltFunction, FunctionSpec, build_function, function_defaults
+from components.core.iam import Grant, deny_insecure_transport, policy_document
+from components.core.naming import physical_name
+from components.core.queue import BuiltDeadLetterQueue, BuiltQueue, QueueSpec, build_dead_letter_queue, build_queue
+
+COMPONENT_TYPE = "serverless:index:FanOut"
+TOPIC_COMPONENT_TYPE = "serverless:index:TopicFanOut"
+QUEUE, LAMBDA = "queue", "lambda"
+
+
+class FanOutConfigError(ValueError):
+    """A subscriber that could lose events or cannot be created."""
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    """``target`` is ``queue`` (SQS queue drained by ``consumer``) or ``lambda`` (``consumer``
+    invoked directly by EventBridge)."""
+
+    name: str
+    pattern: dict[str, Any]
+    consumer: FunctionSpec
+    target: str = QUEUE
+
+
+@dataclass
+class BuiltSubscriber:
+    rule: aws.cloudwatch.EventRule
+    consumer: BuiltFunction
+    dead_letters: BuiltDeadLetterQueue
+    queue: BuiltQueue | None = None
+    alarms: dict[str, aws.cloudwatch.MetricAlarm] = field(default_factory=dict)
+
+
+def rule_alarm_specs(rule_name: pulumi.Input[str], bus_name: pulumi.Input[str]) -> dict[str, AlarmSpec]:
+    """Sparse metrics (emitted only when non-zero): missing data is healthy."""
+    dimensions = {"RuleName": rule_name, "EventBusName": bus_name}
+    return {
+        "failed-invocations": AlarmSpec(
+            family="events", namespace="AWS/Events", metric_name="FailedInvocations", dimensions=dimensions,
+            threshold=1, description="The rule could not deliver events to its target (they go to its DLQ)."),
+        "dlq-send-failures": AlarmSpec(
+            family="events", namespace="AWS/Events", metric_name="InvocationsFailedToBeSentToDlq",
+            dimensions=dimensions, threshold=1,
+            description="Events were LOST: neither the target nor the rule's DLQ accepted them (check the DLQ policy)."),
+    }
+
+
+def _sends_from(rule_arn: pulumi.Input[str]) -> dict[str, Any]:
+    return {"Sid": "FromItsRuleOnly", "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+            "Action": "sqs:SendMessage", "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}}}
+
+
+class FanOut(pulumi.ComponentResource):
+    subscribers: dict[str, BuiltSubscriber]
+
+    def __init__(self, name: str, ctx: StackContext, bus: aws.cloudwatch.EventBus, subscribers: list[Subscriber],
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(COMPONENT_TYPE, name, None, opts)
+        names = [s.name for s in subscribers]
+        if len(set(names)) != len(names):
+            raise FanOutConfigError(f"subscriber names must be unique: {names}")
+        for subscriber in subscribers:
+            if subscriber.target not in (QUEUE, LAMBDA):
+                raise FanOutConfigError(f"subscriber '{subscriber.name}': target must be '{QUEUE}' or '{LAMBDA}'")
+            if subscriber.consumer.function_class != "worker":
+                raise FanOutConfigError(f"subscriber '{subscriber.name}': the consumer must use the 'worker' profile")
+        self.subscribers = {s.name: self._subscribe(ctx, bus, s) for s in subscribers}
+        self.register_outputs({"rules": {k: v.rule.name for k, v in self.subscribers.items()}})
+
+    def _subscribe(self, ctx: StackContext, bus: aws.cloudwatch.EventBus, subscriber: Subscriber) -> BuiltSubscriber:
+        events = ctx.settings.events
+        base = subscriber.name
+        rule = aws.cloudwatch.EventRule(
+            f"{base}-rule",
+            name=physical_name(ctx.settings, base),
+            event_bus_name=bus.name,
+            event_pattern=json.dumps(subscriber.pattern),
+            opts=ctx.options(self),
+        )
+        dead_letters = build_dead_letter_queue(ctx, f"{base}-target-dlq", self, [_sends_from(rule.arn)])
+        retry_policy = {"maximum_event_age_in_seconds": events.maximum_event_age_seconds,
+                        "maximum_retry_attempts": events.maximum_retry_attempts}
+        queue = None
+        if subscriber.target == QUEUE:
+            timeout = function_defaults(ctx.settings, subscriber.consumer)["timeout"]
+            queue = build_queue(ctx, f"{base}-queue", QueueSpec(
+                consumer_timeout_seconds=timeout, queue_statements=[_sends_from(rule.arn)]), self)
+            consumer = build_function(ctx, f"{base}-consumer", _with_grants(
+                subscriber.consumer, Grant(["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
+                                            "sqs:ChangeMessageVisibility"], [queue.queue.arn])), self)
+            aws.lambda_.EventSourceMapping(
+                f"{base}-consumer-events",
+                event_source_arn=queue.queue.arn,
+                function_name=consumer.target_arn,
+                batch_size=10,
+                maximum_batching_window_in_seconds=1,
+                function_response_types=["ReportBatchItemFailures"],
+                opts=ctx.options(self),
+            )
+            target_arn: pulumi.Input[str] = queue.queue.arn
+        else:
+            consumer = build_function(ctx, f"{base}-consumer", _with_grants(
+                subscriber.consumer, Grant(["sqs:SendMessage"], [dead_letters.queue.arn])), self)
+            aws.lambda_.Permission(
+                f"{base}-invoke",
+                action="lambda:InvokeFunction",
+                function=consumer.function.name,
+                qualifier=consumer.qualifier,
+                principal="events.amazonaws.com",
+                source_arn=rule.arn,
+                opts=ctx.options(self),
+            )
+            # EventBridge hands the event over asynchronously: failures of the function's own
+            # retries go to the same DLQ instead of vanishing.
+            aws.lambda_.FunctionEventInvokeConfig(
+                f"{base}-async",
+                function_name=consumer.function.name,
+                qualifier=consumer.qualifier,
+                maximum_retry_attempts=2,
+                maximum_event_age_in_seconds=events.maximum_event_age_seconds,
+                destination_config={"on_failure": {"destination": dead_letters.queue.arn}},
+                opts=ctx.options(self),
+            )
+            target_arn = consumer.target_arn
+        aws.cloudwatch.EventTarget(
+            f"{base}-target",
+            rule=rule.name,
+            event_bus_name=bus.name,
+            arn=target_arn,
+            retry_policy=retry_policy,
+            dead_letter_config={"arn": dead_letters.queue.arn},
+            opts=ctx.options(self),
+        )
+        return BuiltSubscriber(rule=rule, consumer=consumer, dead_letters=dead_letters, queue=queue,
+                               alarms=build_alarms(ctx, f"{base}-rule", rule_alarm_specs(rule.name, bus.name), self))
+
+
+def _with_grants(spec: FunctionSpec, *grants: Grant) -> FunctionSpec:
+    from dataclasses import replace
+
+    return replace(spec, grants=(*spec.grants, *grants))
+
+
+@dataclass(frozen=True)
+class TopicSubscriber:
+    """An SQS queue subscribed to the topic, receiving only what ``filter_policy`` matches."""
+
+    name: str
+    consumer_timeout_seconds: int
+    filter_policy: dict[str, Any] | None = None
+
+
+class TopicFanOut(pulumi.ComponentResource):
+    """The SNS variant: a topic (TLS-only publishers) -> SQS subscriptions with filter policies,
+    raw message delivery and a redrive policy (DLQ)."""
+
+    def __init__(self, name: str, ctx: StackContext, subscribers: list[TopicSubscriber],
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(TOPIC_COMPONENT_TYPE, name, None, opts)
+        self.topic = aws.sns.Topic(
+            name,
+            name=physical_name(ctx.settings, name, max_length=256),
+            kms_master_key_id="alias/aws/sns",  # SNS -> SSE-SQS queues: no key the service cannot use
+            opts=ctx.options(self),
+        )
+        aws.sns.TopicPolicy(
+            f"{name}-policy",
+            arn=self.topic.arn,
+            policy=policy_document([deny_insecure_transport("sns:Publish", [self.topic.arn])]),
+            opts=ctx.options(self),
+        )
+        self.queues: dict[str, BuiltQueue] = {}
+        for subscriber in subscribers:
+            sends = {"Sid": "FromItsTopicOnly", "Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"},
+                     "Action": "sqs:SendMessage", "Condition": {"ArnEquals": {"aws:SourceArn": self.topic.arn}}}
+            queue = build_queue(ctx, f"{name}-{subscriber.name}", QueueSpec(
+                consumer_timeout_seconds=subscriber.consumer_timeout_seconds, queue_statements=[sends],
+                dlq_statements=[sends]), self)
+            aws.sns.TopicSubscription(
+                f"{name}-{subscriber.name}-subscription",
+                topic=self.topic.arn,
+                protocol="sqs",
+                endpoint=queue.queue.arn,
+                raw_message_delivery=True,
+                filter_policy=json.dumps(subscriber.filter_policy) if subscriber.filter_policy else None,
+                redrive_policy=pulumi.Output.json_dumps({"deadLetterTargetArn": queue.dlq.arn}),
+                opts=ctx.options(self),
+            )
+            self.queues[subscriber.name] = queue
+        self.alarms = build_alarms(ctx, name, {
+            "notifications-failed": AlarmSpec(
+                family="sns", namespace="AWS/SNS", metric_name="NumberOfNotificationsFailed",
+                dimensions={"TopicName": self.topic.name}, threshold=1,
+                description="SNS could not deliver to a subscription (it goes to the subscription's DLQ)."),
+            "redrive-failed": AlarmSpec(
+                family="sns", namespace="AWS/SNS", metric_name="NumberOfNotificationsFailedToRedriveToDlq",
+                dimensions={"TopicName": self.topic.name}, threshold=1,
+                description="Messages were LOST: SNS could not put them on the subscription's DLQ."),
+        }, self)
+        self.register_outputs({"topicArn": self.topic.arn})

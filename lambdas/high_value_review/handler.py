@@ -1,0 +1,32 @@
+"""High-value review: an OrderPlaced above the threshold (the rule filters) opens one review.
+Invoked directly by EventBridge; failures go to the target's DLQ after the retries."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import boto3
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from shared.contracts import parse
+from shared.dynamo import to_dynamo
+from shared.observability import logger, metrics, tracer
+from shared.orders_schema import ORDERS_TABLE_ENV
+from shared.subscriber import put_once
+
+dynamodb = boto3.client("dynamodb")
+TABLE = os.environ[ORDERS_TABLE_ENV]
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    _, detail = parse(event, ("OrderPlaced",))
+    opened = put_once(dynamodb, TABLE, to_dynamo({
+        "pk": f"REVIEW#{detail.orderId}", "sk": "REVIEW", "entity": "review", "orderId": detail.orderId,
+        "totalAmount": detail.totalAmount, "currency": detail.currency, "status": "OPEN",
+    }))
+    logger.info("high-value review", extra={"orderId": detail.orderId, "opened": opened})
+    return {"opened": opened}
