@@ -13,6 +13,17 @@ from lambdas.shared.activity_schema import ACTIVITY_STREAM_ENV
 from lambdas.shared.orders_schema import ORDERS_TABLE_ENV
 
 
+def patterns(settings: Settings) -> dict[str, dict]:
+    """Each subscriber's event pattern, from the contracts module (infra and e2e tests share them)."""
+    return {
+        "fulfilment": contracts.pattern("OrderPaid"),
+        "notifications": contracts.pattern(*contracts.ORDER_EVENTS),
+        "analytics": contracts.pattern(*contracts.ORDER_EVENTS),
+        "high-value-review": contracts.pattern(
+            "OrderPlaced", detail={"totalAmount": contracts.greater_than(settings.events.high_value_order_threshold)}),
+    }
+
+
 def subscribers(settings: Settings, orders: ApiService, activity: StreamProcessor) -> list[Subscriber]:
     table = orders.tables["orders"].table
     environment = {ORDERS_TABLE_ENV: table.name}
@@ -22,20 +33,20 @@ def subscribers(settings: Settings, orders: ApiService, activity: StreamProcesso
                             environment={**environment, **extra_environment}, grants=grants)
 
     assert activity.stream is not None, "analytics forwards to the activity Kinesis stream"
+    pattern = patterns(settings)
     return [
-        Subscriber("fulfilment", contracts.pattern("OrderPaid"), consumer(
+        Subscriber("fulfilment", pattern["fulfilment"], consumer(
             "fulfilment", "Starts fulfilment of paid orders", Grant(["dynamodb:UpdateItem"], [table.arn]))),
-        Subscriber("notifications", contracts.pattern(*contracts.ORDER_EVENTS), consumer(
+        Subscriber("notifications", pattern["notifications"], consumer(
             "notifications", "Records the notifications order events call for",
             Grant(["dynamodb:PutItem"], [table.arn]))),
-        Subscriber("analytics", contracts.pattern(*contracts.ORDER_EVENTS), consumer(
+        Subscriber("analytics", pattern["analytics"], consumer(
             "analytics_forwarder", "Forwards order events to the activity stream",
             Grant(["dynamodb:PutItem", "dynamodb:DeleteItem"], [table.arn]),
             Grant(["kinesis:PutRecord"], [activity.stream.arn]),
             **{ACTIVITY_STREAM_ENV: activity.stream.name})),
-        Subscriber("high-value-review", contracts.pattern(
-            "OrderPlaced", detail={"totalAmount": contracts.greater_than(settings.events.high_value_order_threshold)}),
-            consumer("high_value_review", "Opens a review for high-value orders", Grant(["dynamodb:PutItem"], [table.arn])),
+        Subscriber("high-value-review", pattern["high-value-review"], consumer(
+            "high_value_review", "Opens a review for high-value orders", Grant(["dynamodb:PutItem"], [table.arn])),
             target=LAMBDA),
     ]
 
