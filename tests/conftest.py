@@ -49,15 +49,35 @@ def settings_for(stack: str, **overrides: object) -> Settings:
     return load_settings(stack, stack_raw_config(stack, overrides))
 
 
+_SYNTH_CACHE: dict[tuple, MockRun] = {}
+
+
+def cached_synth(stack: str, config_overrides: dict[str, str] | None = None, *, preview: bool = False) -> MockRun:
+    """``tools.synth.synth`` once per stack, overrides and mode in this process: the program is
+    deterministic (a test pins that) and read-only to the tests, and a full synth takes ~1 s."""
+    key = (stack, tuple(sorted((config_overrides or {}).items())), preview)
+    if key not in _SYNTH_CACHE:
+        _SYNTH_CACHE[key] = synth(stack, config_overrides, preview=preview)
+    return _SYNTH_CACHE[key]
+
+
 @pytest.fixture
 def synth_stack() -> Callable[..., Template]:
     """Run the whole program for a stack (``__main__.py``) and return its synth output."""
 
     def run(stack: str, overrides: dict[str, object] | None = None, *, preview: bool = False) -> Template:
         config_overrides = {full_key(k): (v if isinstance(v, str) else _json(v)) for k, v in (overrides or {}).items()}
-        return Template(synth(stack, config_overrides, preview=preview).as_json())
+        return Template(cached_synth(stack, config_overrides, preview=preview).as_json())
 
     return run
+
+
+@pytest.fixture
+def synth_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tools under test (redrive, replay, plan) get the cached synth."""
+    import tools.synth
+
+    monkeypatch.setattr(tools.synth, "synth", lambda stack, overrides=None, **kw: cached_synth(stack, overrides, **kw))
 
 
 class BuilderRun:

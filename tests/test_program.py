@@ -8,7 +8,7 @@ import pulumi
 import pytest
 
 from components.settings import SettingsError
-from tests.conftest import PROJECT, stack_raw_config
+from tests.conftest import PROJECT, cached_synth, stack_raw_config
 from tools.mocks import UNKNOWN_PLACEHOLDER, DuplicateResourceError, run_mocked
 from tools.synth import synth
 
@@ -25,7 +25,7 @@ def test_program_synthesises_with_components_and_resources(synth_stack, stack: s
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_every_aws_resource_uses_the_stacks_explicit_provider(stack: str) -> None:
-    run = synth(stack)
+    run = cached_synth(stack)
     provider_urns = [r.urn for r in run.resources() if r.type == "pulumi:providers:aws"]
     assert len(provider_urns) == 1
     custom = [r for r in run.resources() if r.custom and not r.type.startswith("pulumi:providers:")]
@@ -36,7 +36,7 @@ def test_every_aws_resource_uses_the_stacks_explicit_provider(stack: str) -> Non
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_every_child_is_parented_to_a_component(stack: str) -> None:
-    run = synth(stack)
+    run = cached_synth(stack)
     components = {r.urn for r in run.resources() if not r.custom}
     for record in run.resources():
         if record.custom and not record.type.startswith("pulumi:providers:"):
@@ -94,7 +94,7 @@ def test_duplicate_resource_names_are_rejected() -> None:
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_no_two_resources_share_a_urn_or_physical_name(stack: str) -> None:
-    run = synth(stack)
+    run = cached_synth(stack)
     urns = [r.urn for r in run.resources()]
     assert len(urns) == len(set(urns))
     named = Counter((r.type, r.inputs.get("name")) for r in run.resources() if isinstance(r.inputs.get("name"), str))

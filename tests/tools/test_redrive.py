@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import boto3
+import pytest
 from botocore.stub import Stubber
 
 from tools import redrive
@@ -9,12 +10,14 @@ DLQ_ARN = "arn:aws:sqs:us-east-1:123456789012:orders-dev-payments-webhook-queue-
 QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:orders-dev-payments-webhook-queue"
 
 
+@pytest.mark.usefixtures("synth_once")
 def test_list_names_the_queues_that_have_a_dlq(capsys) -> None:
     assert redrive.main(["dev", "--list"]) == 0
     out = capsys.readouterr().out
     assert "payments-webhook-queue" in out and "orders-dev-payments-webhook-queue-dlq" in out
 
 
+@pytest.mark.usefixtures("synth_once")
 def test_starts_a_message_move_task_from_the_dlq_to_its_source(capsys) -> None:
     sqs = boto3.client("sqs", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
     with Stubber(sqs) as stub:
@@ -30,6 +33,7 @@ def test_starts_a_message_move_task_from_the_dlq_to_its_source(capsys) -> None:
     assert "handle-1" in capsys.readouterr().out
 
 
+@pytest.mark.usefixtures("synth_once")
 def test_unknown_queue_and_bad_rate_are_refused(capsys) -> None:
     assert redrive.main(["dev", "nope"]) == 2
     assert redrive.main(["dev", "payments-webhook-queue", "--rate", "9999"]) == 2

@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import boto3
+import pytest
 from botocore.stub import Stubber
 
 from tools import replay
@@ -12,6 +13,7 @@ ARCHIVE_ARN = "arn:aws:events:us-east-1:123456789012:archive/orders-dev-events-a
 RULE_ARN = "arn:aws:events:us-east-1:123456789012:rule/orders-dev-events/orders-dev-fulfilment"
 
 
+@pytest.mark.usefixtures("synth_once")
 def test_replays_a_window_from_the_archive_to_chosen_rules(capsys) -> None:
     events = boto3.client("events", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
     start, end = datetime(2026, 11, 23, 10, tzinfo=UTC), datetime(2026, 11, 23, 11, tzinfo=UTC)
@@ -37,6 +39,7 @@ def stub_any():
     return ANY
 
 
+@pytest.mark.usefixtures("synth_once")
 def test_bad_windows_and_unknown_subscribers_are_refused() -> None:
     events = boto3.client("events", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
     assert replay.main(["dev", "--from", "2026-11-23T11:00:00Z", "--to", "2026-11-23T10:00:00Z"], events=events) == 2
