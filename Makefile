@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STACK ?= dev
 
-.PHONY: setup test lint synth plan bench preview up clean
+.PHONY: setup test lint synth plan policy bench preview up clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -28,13 +28,20 @@ synth: setup
 plan: setup
 	$(PY) -m tools.plan $(STACK)
 
+policy: setup
+	$(PY) -m tools.policy $(STACK)
+
 bench: setup
 	$(PY) bench/synth_speed.py
 	$(PY) bench/archive_size.py
+	$(PY) bench/cold_start.py
+	$(PY) bench/webhook_warm.py
+	$(PY) bench/expire_backlog.py
+	$(PY) bench/aggregator.py
 
 # Real deployments: need the Pulumi CLI and AWS credentials (see README).
 preview:
-	pulumi preview --stack $(STACK)
+	pulumi preview --stack $(STACK) --policy-pack policy
 
 up:
 	pulumi up --stack $(STACK)

@@ -97,7 +97,7 @@ def _number(value: Any) -> str:
     return str(_int(value))
 
 
-def render(template: Template) -> str:
+def render(template: Template, production: bool = False) -> str:
     counts = Counter(r["type"] for r in template.resources)
     lines = [f"Plan for stack '{template.stack}' of '{template.project}' (offline: Pulumi mock runtime)", ""]
     lines += tree_lines(template)
@@ -109,23 +109,32 @@ def render(template: Template) -> str:
     lines += ["", "Alarms (actions go to):"]
     lines += ["  " + line for line in _table(
         ["name", "metric", "threshold", "missing data", "actions"], alarm_rows(template))]
+    from policy.rules import ERROR, evaluate
+
+    findings = sorted(evaluate(template.resources, production=production), key=lambda f: (f.severity != ERROR, f.rule))
+    errors = sum(1 for f in findings if f.severity == ERROR)
+    lines += ["", f"Policy findings: {errors} mandatory, {len(findings) - errors} advisory"]
+    lines += [f"  {f}" for f in findings]
     return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None, document: Mapping[str, Any] | None = None) -> int:
-    from components.settings import SettingsError
-    from tools.synth import config_overrides, synth
+    from components.settings import SettingsError, load_settings
+    from tools.synth import config_overrides, stack_config, synth
 
     parser = argparse.ArgumentParser(prog="python -m tools.plan", description=__doc__.splitlines()[0])
     parser.add_argument("stack")
     parser.add_argument("-c", "--config", action="append", default=[], metavar="KEY=VALUE")
     args = parser.parse_args(argv)
     try:
-        document = document or synth(args.stack, config_overrides(args.config)).as_json()
+        overrides = config_overrides(args.config)
+        document = document or synth(args.stack, overrides).as_json()
+        config, secret_keys = stack_config(args.stack)
+        production = load_settings(args.stack, {**config, **overrides}, secret_keys=frozenset(secret_keys)).production
     except (SettingsError, FileNotFoundError, ValueError) as error:
         print(error, file=sys.stderr)
         return 2
-    sys.stdout.write(render(Template(document)))
+    sys.stdout.write(render(Template(document), production))
     return 0
 
 

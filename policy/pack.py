@@ -1,0 +1,73 @@
+"""The CrossGuard policies, adapted from the plain rules in rules.py (built here, served by __main__)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    ResourceValidationPolicy,
+    StackValidationPolicy,
+)
+
+try:  # run by CrossGuard from inside policy/, or imported as policy.pack by the tests
+    from rules import ERROR, PRODUCTION_RULES, RULES, Rule, check_stack
+except ImportError:  # pragma: no cover - the package import path
+    from policy.rules import ERROR, PRODUCTION_RULES, RULES, Rule, check_stack
+
+PRODUCTION_SCHEMA = PolicyConfigSchema(properties={"production": {"type": "boolean"}})
+
+
+def _level(severity: str) -> EnforcementLevel:
+    return EnforcementLevel.MANDATORY if severity == ERROR else EnforcementLevel.ADVISORY
+
+
+def _name(rule: Rule) -> str:
+    return f"{rule.id.lower()}-{re.sub(r'[^a-z0-9]+', '-', rule.description.lower()).strip('-')}"[:64]
+
+
+def _resource_policy(rule: Rule, production_only: bool = False) -> ResourceValidationPolicy:
+    def validate(args: Any, report_violation: Any) -> None:
+        if production_only and not args.get_config().get("production", False):
+            return
+        if args.resource_type in rule.types:
+            problem = rule.check(args.props)
+            if problem:
+                report_violation(f"{problem} Fix: {rule.fix}", args.urn)
+
+    return ResourceValidationPolicy(
+        name=_name(rule), description=f"{rule.id}: {rule.description}", enforcement_level=_level(rule.severity),
+        validate=validate, config_schema=PRODUCTION_SCHEMA if production_only else None)
+
+
+def _stack_validate(args: Any, report_violation: Any) -> None:
+    resources = [{"urn": r.urn, "type": r.resource_type, "name": r.name, "inputs": r.props} for r in args.resources]
+    for finding in check_stack(resources):
+        if finding.severity == ERROR:
+            report_violation(f"{finding.rule}: {finding.problem} Fix: {finding.fix}", finding.resource)
+
+
+def _stack_advice(args: Any, report_violation: Any) -> None:
+    resources = [{"urn": r.urn, "type": r.resource_type, "name": r.name, "inputs": r.props} for r in args.resources]
+    for finding in check_stack(resources):
+        if finding.severity != ERROR:
+            report_violation(f"{finding.rule}: {finding.problem} Fix: {finding.fix}", finding.resource)
+
+
+def policies() -> list[Any]:
+    seen: set[str] = set()
+    built: list[Any] = []
+    for rule, production_only in [*((r, False) for r in RULES), *((r, True) for r in PRODUCTION_RULES)]:
+        policy = _resource_policy(rule, production_only)
+        if policy.name in seen:
+            raise ValueError(f"duplicate policy name {policy.name}")
+        seen.add(policy.name)
+        built.append(policy)
+    built.append(StackValidationPolicy(name="stack-alarms-destinations-invokers",
+                                       description="G1, L5, L9: alarms, async destinations and log groups across the stack",
+                                       enforcement_level=EnforcementLevel.MANDATORY, validate=_stack_validate))
+    built.append(StackValidationPolicy(name="stack-advice", description="L9, L10: advisory checks across the stack",
+                                       enforcement_level=EnforcementLevel.ADVISORY, validate=_stack_advice))
+    return built

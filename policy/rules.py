@@ -1,0 +1,392 @@
+"""The policy rules, as plain functions: per resource over (type, inputs), and over a stack's
+resource list. They run in three places: the CrossGuard pack (policy/__main__.py), the tests,
+and `python -m tools.policy <stack>` over the offline synth output.
+
+Rule ids follow ../shared/reference/POLICY_RULES.md (L*, A*, Q*, N*, E*, D*, K*, G*). Errors are
+mandatory, warnings advisory. Values unknown at preview (None or "[unknown]") never fail a rule.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+ERROR, WARNING = "error", "warning"
+UNKNOWN = "[unknown]"
+SUPPORTED_RUNTIMES = ("python3.11", "python3.12", "python3.13", "python3.14")
+REQUIRED_TAGS = ("environment", "service", "owner", "cost-center")
+ASYNC_PRINCIPALS = ("events.amazonaws.com", "sns.amazonaws.com", "s3.amazonaws.com", "scheduler.amazonaws.com",
+                    "iot.amazonaws.com")
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    severity: str
+    resource: str
+    problem: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f"[{self.severity}] {self.rule} {self.resource}: {self.problem} Fix: {self.fix}"
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    severity: str
+    description: str
+    types: tuple[str, ...]
+    check: Callable[[Mapping[str, Any]], str | None]  # the problem, or None when compliant
+    fix: str
+
+
+def unknown(value: Any) -> bool:
+    return value is None or value == UNKNOWN
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return None
+    return value
+
+
+def _statements(document: Any) -> list[dict[str, Any]]:
+    parsed = _json(document)
+    if not isinstance(parsed, dict):
+        return []
+    statements = parsed.get("Statement", [])
+    return statements if isinstance(statements, list) else [statements]
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+# Per-resource checks: each returns the problem or None.
+def _memory(inputs: Mapping[str, Any]) -> str | None:
+    return None if "memorySize" in inputs else "memory is not set (Lambda's 128 MB default)."
+
+
+def _timeout(inputs: Mapping[str, Any]) -> str | None:
+    return None if "timeout" in inputs else "timeout is not set (Lambda's 3 s default)."
+
+
+def _tracing(inputs: Mapping[str, Any]) -> str | None:
+    mode = (inputs.get("tracingConfig") or {}).get("mode")
+    return None if unknown(mode) or mode == "Active" else f"X-Ray tracing is {mode or 'off'}, not Active."
+
+
+def _runtime(inputs: Mapping[str, Any]) -> str | None:
+    runtime = inputs.get("runtime")
+    if unknown(runtime) or runtime in SUPPORTED_RUNTIMES or inputs.get("packageType") == "Image":
+        return None
+    return f"runtime {runtime!r} is not a current python runtime."
+
+
+def _no_star(inputs: Mapping[str, Any]) -> str | None:
+    for statement in _statements(inputs.get("policy")):
+        if statement.get("Effect") != "Allow":
+            continue
+        actions = [a for a in _as_list(statement.get("Action", [])) if isinstance(a, str)]
+        if any(a == "*" or a.endswith(":*") for a in actions):
+            return f"allows wildcard actions {actions}."
+        resources = _as_list(statement.get("Resource", []))
+        # '*' is the only resource some actions accept (X-Ray, dynamodb:ListStreams).
+        star_ok = all(a.startswith("xray:") or a == "dynamodb:ListStreams" for a in actions)
+        if "*" in resources and not star_ok:
+            return f"allows {actions} on every resource ('*')."
+    return None
+
+
+def _no_managed_policies(inputs: Mapping[str, Any]) -> str | None:
+    arns = inputs.get("managedPolicyArns") or []
+    return f"attaches AWS-managed policies {arns}." if arns else None
+
+
+def _policy_attachment(inputs: Mapping[str, Any]) -> str | None:
+    arn = inputs.get("policyArn") or ""
+    return f"attaches the AWS-managed policy {arn}." if isinstance(arn, str) and ":aws:policy/" in arn else None
+
+
+def _log_retention(inputs: Mapping[str, Any]) -> str | None:
+    days = inputs.get("retentionInDays")
+    if unknown(days) and "retentionInDays" in inputs:
+        return None
+    if not days:
+        return "has no retention: logs are kept (and billed) forever."
+    return None if days <= 3653 else f"retention {days} days exceeds ten years."
+
+
+def _access_logging(inputs: Mapping[str, Any]) -> str | None:
+    settings = inputs.get("accessLogSettings") or {}
+    if not settings.get("destinationArn") or not settings.get("format"):
+        return "has no access logging (destination and format)."
+    return None
+
+
+def _json_access_logs(inputs: Mapping[str, Any]) -> str | None:
+    log_format = (inputs.get("accessLogSettings") or {}).get("format")
+    if unknown(log_format) or isinstance(_json(log_format), dict):
+        return None
+    return "access-log format is not JSON."
+
+
+def _throttling(inputs: Mapping[str, Any]) -> str | None:
+    route = inputs.get("defaultRouteSettings") or {}
+    if route.get("throttlingBurstLimit") and route.get("throttlingRateLimit"):
+        return None
+    return "has no default route throttling (burst and rate)."
+
+
+def _authorizer(inputs: Mapping[str, Any]) -> str | None:
+    kind = inputs.get("authorizationType", "NONE")
+    return None if kind != "NONE" else f"route {inputs.get('routeKey')!r} has no authorizer."
+
+
+def _queue_redrive(inputs: Mapping[str, Any]) -> str | None:
+    if inputs.get("redrivePolicy") or _is_dlq(inputs):
+        return None
+    return "has no redrive policy (dead-letter queue)."
+
+
+def _is_dlq(inputs: Mapping[str, Any]) -> bool:
+    # Our builders name dead-letter queues *-dlq / *-failures; their policy is a redrive *allow* policy.
+    name = str(inputs.get("name", ""))
+    return bool(re.search(r"-(dlq|failures)(\.fifo)?$", name))
+
+
+def _queue_encryption(inputs: Mapping[str, Any]) -> str | None:
+    if inputs.get("sqsManagedSseEnabled") or inputs.get("kmsMasterKeyId"):
+        return None
+    return "is not encrypted (SSE-SQS or KMS)."
+
+
+def _denies_insecure_transport(inputs: Mapping[str, Any]) -> str | None:
+    for statement in _statements(inputs.get("policy")):
+        condition = statement.get("Condition", {})
+        if statement.get("Effect") == "Deny" and str(condition.get("Bool", {}).get("aws:SecureTransport")).lower() == "false":
+            return None
+    if unknown(inputs.get("policy")):
+        return None
+    return "does not deny requests that are not over TLS (aws:SecureTransport false)."
+
+
+def _subscription_redrive(inputs: Mapping[str, Any]) -> str | None:
+    if inputs.get("protocol") in ("email", "email-json", "https", "http", "sms"):
+        return None  # people and paging endpoints: SNS retries them per its delivery policy
+    return None if inputs.get("redrivePolicy") else "has no redrive policy (dead-letter queue)."
+
+
+def _target_dlq(inputs: Mapping[str, Any]) -> str | None:
+    return None if (inputs.get("deadLetterConfig") or {}).get("arn") else "has no dead-letter queue."
+
+
+def _target_retry(inputs: Mapping[str, Any]) -> str | None:
+    return None if inputs.get("retryPolicy") else "has no retry policy (maximum event age and attempts)."
+
+
+def _pitr(inputs: Mapping[str, Any]) -> str | None:
+    return None if (inputs.get("pointInTimeRecovery") or {}).get("enabled") else "point-in-time recovery is off."
+
+
+def _kinesis_encryption(inputs: Mapping[str, Any]) -> str | None:
+    return None if inputs.get("encryptionType") == "KMS" else "is not encrypted."
+
+
+def _stream_mapping(inputs: Mapping[str, Any]) -> str | None:
+    source = str(inputs.get("eventSourceArn", ""))
+    if ":sqs:" in source or unknown(inputs.get("eventSourceArn")):
+        return None
+    problems = []
+    if not (inputs.get("destinationConfig") or {}).get("onFailure", {}).get("destinationArn"):
+        problems.append("no on-failure destination")
+    if not inputs.get("bisectBatchOnFunctionError"):
+        problems.append("no bisect on error")
+    retries = inputs.get("maximumRetryAttempts")
+    if retries is None or retries < 0:
+        problems.append("unbounded retries")
+    age = inputs.get("maximumRecordAgeInSeconds")
+    if age is None or age < 0:
+        problems.append("unbounded record age")
+    return f"stream mapping has {', '.join(problems)}." if problems else None
+
+
+def _batch_failures(inputs: Mapping[str, Any]) -> str | None:
+    if "ReportBatchItemFailures" in (inputs.get("functionResponseTypes") or []):
+        return None
+    return "does not report batch item failures: one bad record retries the whole batch."
+
+
+def _source_arn(inputs: Mapping[str, Any]) -> str | None:
+    if inputs.get("sourceArn") or inputs.get("sourceAccount"):
+        return None
+    return f"lets {inputs.get('principal')} invoke without a source ARN or account."
+
+
+def _function_url(inputs: Mapping[str, Any]) -> str | None:
+    return "is a function URL with auth NONE." if inputs.get("authorizationType") == "NONE" else None
+
+
+def _deletion_protection(inputs: Mapping[str, Any]) -> str | None:
+    return None if inputs.get("deletionProtectionEnabled") else "deletion protection is off."
+
+
+def _alarm_actions(inputs: Mapping[str, Any]) -> str | None:
+    return None if inputs.get("alarmActions") else "has no alarm action: nobody hears it."
+
+
+FUNCTION, ROLE, ROLE_POLICY = "aws:lambda/function:Function", "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy"
+QUEUE, QUEUE_POLICY = "aws:sqs/queue:Queue", "aws:sqs/queuePolicy:QueuePolicy"
+MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping"
+
+RULES: tuple[Rule, ...] = (
+    Rule("L1", ERROR, "Function sets memory explicitly", (FUNCTION,), _memory, "set memory_size from a profile."),
+    Rule("L2", ERROR, "Function sets timeout explicitly", (FUNCTION,), _timeout, "set timeout from a profile."),
+    Rule("L3", WARNING, "X-Ray tracing Active", (FUNCTION,), _tracing, "tracing_config mode Active."),
+    Rule("L4", ERROR, "Runtime current", (FUNCTION,), _runtime, "use python3.13 (settings.runtime)."),
+    Rule("L7", ERROR, "No '*' actions or resources in roles", (ROLE_POLICY, "aws:iam/policy:Policy"), _no_star,
+         "name each action and the resources it needs."),
+    Rule("L8", ERROR, "No AWS-managed policies on roles", (ROLE,), _no_managed_policies, "grant inline, least privilege."),
+    Rule("L8", ERROR, "No AWS-managed policy attachments", ("aws:iam/rolePolicyAttachment:RolePolicyAttachment",),
+         _policy_attachment, "grant inline, least privilege."),
+    Rule("L9", WARNING, "Log groups have a retention", ("aws:cloudwatch/logGroup:LogGroup",), _log_retention,
+         "set retention_in_days from settings."),
+    Rule("A1", ERROR, "API stage access logging", ("aws:apigatewayv2/stage:Stage",), _access_logging,
+         "access_log_settings with a log group and a format."),
+    Rule("A2", WARNING, "Access-log format is JSON", ("aws:apigatewayv2/stage:Stage",), _json_access_logs,
+         "use a JSON access-log format."),
+    Rule("A4", ERROR, "Default route throttling", ("aws:apigatewayv2/stage:Stage",), _throttling,
+         "default_route_settings with burst and rate limits."),
+    Rule("A5", WARNING, "Routes have an authorizer unless public on purpose", ("aws:apigatewayv2/route:Route",),
+         _authorizer, "attach the JWT authorizer (apiJwtIssuer) or keep it public deliberately."),
+    Rule("Q1", ERROR, "Queues have a redrive policy (DLQs exempt)", (QUEUE,), _queue_redrive,
+         "build queues with the queue builder."),
+    Rule("Q2", ERROR, "Queues encrypted", (QUEUE,), _queue_encryption, "sqs_managed_sse_enabled=True."),
+    Rule("Q3", ERROR, "Queue policy denies non-TLS access", (QUEUE_POLICY,), _denies_insecure_transport,
+         "add the aws:SecureTransport deny statement."),
+    Rule("N1", ERROR, "SNS subscriptions have a redrive policy", ("aws:sns/topicSubscription:TopicSubscription",),
+         _subscription_redrive, "redrive_policy with a dead-letter queue."),
+    Rule("N2", ERROR, "Topic policy denies non-TLS publishers", ("aws:sns/topicPolicy:TopicPolicy",),
+         _denies_insecure_transport, "add the aws:SecureTransport deny statement."),
+    Rule("E1", ERROR, "Every EventBridge target has a DLQ", ("aws:cloudwatch/eventTarget:EventTarget",), _target_dlq,
+         "dead_letter_config with an SQS queue."),
+    Rule("G5", ERROR, "EventBridge targets have a retry policy", ("aws:cloudwatch/eventTarget:EventTarget",),
+         _target_retry, "retry_policy from settings."),
+    Rule("D1", WARNING, "DynamoDB point-in-time recovery", ("aws:dynamodb/table:Table",), _pitr,
+         "dynamodbPointInTimeRecovery: true."),
+    Rule("K1", ERROR, "Kinesis stream encrypted", ("aws:kinesis/stream:Stream",), _kinesis_encryption,
+         "encryption_type KMS with alias/aws/kinesis."),
+    Rule("L6", ERROR, "Stream mappings: on-failure destination, bisect, bounded retries and age", (MAPPING,),
+         _stream_mapping, "build stream processors with the StreamProcessor component."),
+    Rule("G4", ERROR, "Mappings report batch item failures", (MAPPING,), _batch_failures,
+         "function_response_types ['ReportBatchItemFailures']."),
+    Rule("G8", ERROR, "Invoke permissions carry a source ARN or account", ("aws:lambda/permission:Permission",),
+         _source_arn, "set source_arn to the invoking rule, API or topic."),
+    Rule("G8", ERROR, "No function URL with auth NONE", ("aws:lambda/functionUrl:FunctionUrl",), _function_url,
+         "use AWS_IAM or put an API in front."),
+    Rule("G1", ERROR, "Every alarm has an action", ("aws:cloudwatch/metricAlarm:MetricAlarm",), _alarm_actions,
+         "build alarms with the alarm builder."),
+)
+PRODUCTION_RULES: tuple[Rule, ...] = (
+    Rule("G9", ERROR, "prod: DynamoDB deletion protection", ("aws:dynamodb/table:Table",), _deletion_protection,
+         "dynamodbDeletionProtection: true."),
+)
+
+
+def check_resource(type_: str, inputs: Mapping[str, Any], name: str, production: bool = False) -> list[Finding]:
+    rules = RULES + (PRODUCTION_RULES if production else ())
+    findings = []
+    for rule in rules:
+        if type_ in rule.types:
+            problem = rule.check(inputs)
+            if problem:
+                findings.append(Finding(rule.id, rule.severity, name, problem, rule.fix))
+    return findings
+
+
+# Stack-level rules over the whole resource list.
+def _alarmed_dimension(resources: list[Mapping[str, Any]], namespace: str, metric: str, key: str) -> set[str]:
+    found = set()
+    for resource in resources:
+        inputs = resource["inputs"]
+        if resource["type"] == "aws:cloudwatch/metricAlarm:MetricAlarm" and inputs.get("namespace") == namespace \
+                and inputs.get("metricName") == metric:
+            found.add(str((inputs.get("dimensions") or {}).get(key)))
+    return found
+
+
+def check_stack(resources: list[Mapping[str, Any]]) -> list[Finding]:
+    findings: list[Finding] = []
+    of = lambda type_: [r for r in resources if r["type"] == type_]  # noqa: E731
+    functions = {r["inputs"].get("name"): r for r in of(FUNCTION)}
+    errors = _alarmed_dimension(resources, "AWS/Lambda", "Errors", "FunctionName")
+    throttles = _alarmed_dimension(resources, "AWS/Lambda", "Throttles", "FunctionName")
+    for name, function in functions.items():
+        if name not in errors or name not in throttles:
+            findings.append(Finding("G1", ERROR, function["urn"], "function has no Errors and Throttles alarms.",
+                                    "build functions with the function builder."))
+    log_groups = {r["inputs"].get("name") for r in of("aws:cloudwatch/logGroup:LogGroup")}
+    for name, function in functions.items():
+        if f"/aws/lambda/{name}" not in log_groups:
+            findings.append(Finding("L9", WARNING, function["urn"], "function has no explicit log group with retention.",
+                                    "create /aws/lambda/<name> with the stack's retention."))
+    aged = _alarmed_dimension(resources, "AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName")
+    depth = _alarmed_dimension(resources, "AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName")
+    for queue in of(QUEUE):
+        name = queue["inputs"].get("name")
+        if _is_dlq(queue["inputs"]) and name not in depth:
+            findings.append(Finding("G1", ERROR, queue["urn"], "dead-letter queue has no depth alarm.",
+                                    "build DLQs with the queue builder."))
+        elif not _is_dlq(queue["inputs"]) and name not in aged:
+            findings.append(Finding("G1", ERROR, queue["urn"], "queue has no oldest-message-age alarm.",
+                                    "build queues with the queue builder."))
+    findings += _async_destinations(resources, functions)
+    findings += _single_invoker(resources, functions)
+    return findings
+
+
+def _function_of(permission_inputs: Mapping[str, Any]) -> str:
+    return str(permission_inputs.get("function", "")).rsplit(":", 1)[-1]
+
+
+def _async_destinations(resources: list[Mapping[str, Any]], functions: Mapping[str, Any]) -> list[Finding]:
+    """L5: functions invoked asynchronously need an on-failure destination or a DLQ."""
+    configured = {str(r["inputs"].get("functionName")) for r in resources
+                  if r["type"] == "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"
+                  and (r["inputs"].get("destinationConfig") or {}).get("onFailure")}
+    findings = []
+    for permission in (r for r in resources if r["type"] == "aws:lambda/permission:Permission"):
+        inputs = permission["inputs"]
+        name = _function_of(inputs)
+        function = functions.get(name)
+        if inputs.get("principal") in ASYNC_PRINCIPALS and name not in configured and function is not None \
+                and not (function["inputs"].get("deadLetterConfig") or {}).get("targetArn"):
+            findings.append(Finding("L5", ERROR, function["urn"],
+                                    f"is invoked asynchronously by {inputs.get('principal')} with no on-failure destination.",
+                                    "add a FunctionEventInvokeConfig on_failure destination (a DLQ)."))
+    return findings
+
+
+def _single_invoker(resources: list[Mapping[str, Any]], functions: Mapping[str, Any]) -> list[Finding]:
+    principals: dict[str, set[str]] = {}
+    for permission in (r for r in resources if r["type"] == "aws:lambda/permission:Permission"):
+        principals.setdefault(_function_of(permission["inputs"]), set()).add(str(permission["inputs"].get("principal")))
+    return [Finding("L10", WARNING, functions[name]["urn"], f"is invoked by several principals {sorted(found)}.",
+                    "give each trigger its own function.")
+            for name, found in principals.items() if len(found) > 1 and name in functions]
+
+
+def evaluate(resources: Iterable[Mapping[str, Any]], production: bool = False) -> list[Finding]:
+    """Every finding for a stack's synth output (resources as tools.synth prints them)."""
+    resources = list(resources)
+    findings = []
+    for resource in resources:
+        findings += check_resource(resource["type"], resource["inputs"], resource["urn"], production)
+    return findings + check_stack(resources)

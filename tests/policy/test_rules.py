@@ -1,0 +1,146 @@
+"""Each rule with a violating and a compliant input; the stacks pass with zero mandatory findings."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from policy.rules import ERROR, check_resource, check_stack, evaluate
+
+TLS_DENY = {"Effect": "Deny", "Principal": "*", "Action": "sqs:*", "Resource": "x",
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+
+
+def policy(*statements: dict) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+FUNCTION = {"memorySize": 256, "timeout": 10, "tracingConfig": {"mode": "Active"}, "runtime": "python3.13"}
+CASES = [
+    ("L1", "aws:lambda/function:Function", {k: v for k, v in FUNCTION.items() if k != "memorySize"}, FUNCTION),
+    ("L2", "aws:lambda/function:Function", {k: v for k, v in FUNCTION.items() if k != "timeout"}, FUNCTION),
+    ("L3", "aws:lambda/function:Function", {**FUNCTION, "tracingConfig": {"mode": "PassThrough"}}, FUNCTION),
+    ("L4", "aws:lambda/function:Function", {**FUNCTION, "runtime": "python3.9"}, FUNCTION),
+    ("L7", "aws:iam/rolePolicy:RolePolicy",
+     {"policy": policy({"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::b"})},
+     {"policy": policy({"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "arn:aws:s3:::b/*"},
+                       {"Effect": "Allow", "Action": ["xray:PutTraceSegments"], "Resource": "*"})}),
+    ("L7", "aws:iam/rolePolicy:RolePolicy",
+     {"policy": policy({"Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": "*"})},
+     {"policy": policy({"Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": "arn:aws:sqs:us-east-1:1:q"})}),
+    ("L8", "aws:iam/role:Role", {"managedPolicyArns": ["arn:aws:iam::aws:policy/AdministratorAccess"]}, {}),
+    ("L8", "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+     {"policyArn": "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"},
+     {"policyArn": "arn:aws:iam::123456789012:policy/ours"}),
+    ("L9", "aws:cloudwatch/logGroup:LogGroup", {"name": "/x"}, {"name": "/x", "retentionInDays": 14}),
+    ("A1", "aws:apigatewayv2/stage:Stage", {"defaultRouteSettings": {}},
+     {"accessLogSettings": {"destinationArn": "arn", "format": "{}"}}),
+    ("A2", "aws:apigatewayv2/stage:Stage", {"accessLogSettings": {"destinationArn": "arn", "format": "$context.requestId"}},
+     {"accessLogSettings": {"destinationArn": "arn", "format": json.dumps({"id": "$context.requestId"})}}),
+    ("A4", "aws:apigatewayv2/stage:Stage", {"defaultRouteSettings": {"throttlingBurstLimit": 10}},
+     {"defaultRouteSettings": {"throttlingBurstLimit": 10, "throttlingRateLimit": 5}}),
+    ("A5", "aws:apigatewayv2/route:Route", {"routeKey": "GET /x", "authorizationType": "NONE"},
+     {"routeKey": "GET /x", "authorizationType": "JWT"}),
+    ("Q1", "aws:sqs/queue:Queue", {"name": "orders-dev-work", "sqsManagedSseEnabled": True},
+     {"name": "orders-dev-work-dlq", "sqsManagedSseEnabled": True}),
+    ("Q2", "aws:sqs/queue:Queue", {"name": "q-dlq"}, {"name": "q-dlq", "sqsManagedSseEnabled": True}),
+    ("Q3", "aws:sqs/queuePolicy:QueuePolicy", {"policy": policy({"Effect": "Allow", "Action": "sqs:SendMessage"})},
+     {"policy": policy(TLS_DENY)}),
+    ("N1", "aws:sns/topicSubscription:TopicSubscription", {"protocol": "sqs"},
+     {"protocol": "sqs", "redrivePolicy": "{}"}),
+    ("N2", "aws:sns/topicPolicy:TopicPolicy", {"policy": policy()}, {"policy": policy(TLS_DENY)}),
+    ("E1", "aws:cloudwatch/eventTarget:EventTarget", {"retryPolicy": {}},
+     {"retryPolicy": {"maximumRetryAttempts": 3}, "deadLetterConfig": {"arn": "arn:dlq"}}),
+    ("G5", "aws:cloudwatch/eventTarget:EventTarget", {"deadLetterConfig": {"arn": "arn:dlq"}},
+     {"retryPolicy": {"maximumRetryAttempts": 3}, "deadLetterConfig": {"arn": "arn:dlq"}}),
+    ("D1", "aws:dynamodb/table:Table", {"pointInTimeRecovery": {"enabled": False}}, {"pointInTimeRecovery": {"enabled": True}}),
+    ("K1", "aws:kinesis/stream:Stream", {}, {"encryptionType": "KMS"}),
+    ("L6", "aws:lambda/eventSourceMapping:EventSourceMapping",
+     {"eventSourceArn": "arn:aws:kinesis:us-east-1:1:stream/s", "functionResponseTypes": ["ReportBatchItemFailures"]},
+     {"eventSourceArn": "arn:aws:kinesis:us-east-1:1:stream/s", "functionResponseTypes": ["ReportBatchItemFailures"],
+      "bisectBatchOnFunctionError": True, "maximumRetryAttempts": 5, "maximumRecordAgeInSeconds": 3600,
+      "destinationConfig": {"onFailure": {"destinationArn": "arn:aws:sqs:us-east-1:1:f"}}}),
+    ("G4", "aws:lambda/eventSourceMapping:EventSourceMapping", {"eventSourceArn": "arn:aws:sqs:us-east-1:1:q"},
+     {"eventSourceArn": "arn:aws:sqs:us-east-1:1:q", "functionResponseTypes": ["ReportBatchItemFailures"]}),
+    ("G8", "aws:lambda/permission:Permission", {"principal": "events.amazonaws.com"},
+     {"principal": "events.amazonaws.com", "sourceArn": "arn:aws:events:us-east-1:1:rule/b/r"}),
+    ("G8", "aws:lambda/functionUrl:FunctionUrl", {"authorizationType": "NONE"}, {"authorizationType": "AWS_IAM"}),
+    ("G1", "aws:cloudwatch/metricAlarm:MetricAlarm", {"alarmActions": []}, {"alarmActions": ["arn:aws:sns:t"]}),
+]
+
+
+@pytest.mark.parametrize(("rule", "type_", "violating", "compliant"), CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
+def test_rule_flags_the_violation_and_passes_the_fix(rule, type_, violating, compliant) -> None:
+    assert rule in {f.rule for f in check_resource(type_, violating, "res")}
+    assert rule not in {f.rule for f in check_resource(type_, compliant, "res")}
+
+
+def test_findings_name_rule_resource_problem_and_fix() -> None:
+    finding = check_resource("aws:kinesis/stream:Stream", {}, "urn:stream")[0]
+    assert (finding.rule, finding.severity, finding.resource) == ("K1", ERROR, "urn:stream")
+    assert finding.problem and finding.fix and "K1" in str(finding)
+
+
+def test_values_unknown_at_preview_are_tolerated() -> None:
+    unknown = {"memorySize": 128, "timeout": 3, "tracingConfig": {"mode": "[unknown]"}, "runtime": "[unknown]"}
+    assert check_resource("aws:lambda/function:Function", unknown, "f") == []
+    assert check_resource("aws:sqs/queuePolicy:QueuePolicy", {"policy": "[unknown]"}, "p") == []
+
+
+def test_production_requires_deletion_protection() -> None:
+    table = {"pointInTimeRecovery": {"enabled": True}, "deletionProtectionEnabled": False}
+    assert "G9" in {f.rule for f in check_resource("aws:dynamodb/table:Table", table, "t", production=True)}
+    assert "G9" not in {f.rule for f in check_resource("aws:dynamodb/table:Table", table, "t", production=False)}
+
+
+def resource(type_: str, logical: str, **inputs) -> dict:
+    return {"urn": f"urn:{logical}", "type": type_, "name": logical, "parent": None, "inputs": inputs}
+
+
+def alarm(namespace: str, metric: str, **dimensions) -> dict:
+    return resource("aws:cloudwatch/metricAlarm:MetricAlarm", f"{metric}-{dimensions}", namespace=namespace,
+                    metricName=metric, dimensions=dimensions, alarmActions=["arn:t"])
+
+
+def test_g1_functions_and_queues_need_their_alarms() -> None:
+    function = resource("aws:lambda/function:Function", "f", name="fn")
+    queue = resource("aws:sqs/queue:Queue", "q", name="work")
+    dlq = resource("aws:sqs/queue:Queue", "d", name="work-dlq")
+    bare = {f.resource for f in check_stack([function, queue, dlq]) if f.rule == "G1"}
+    assert bare == {"urn:f", "urn:q", "urn:d"}
+    alarmed = [function, queue, dlq, alarm("AWS/Lambda", "Errors", FunctionName="fn"),
+               alarm("AWS/Lambda", "Throttles", FunctionName="fn"),
+               alarm("AWS/SQS", "ApproximateAgeOfOldestMessage", QueueName="work"),
+               alarm("AWS/SQS", "ApproximateNumberOfMessagesVisible", QueueName="work-dlq")]
+    assert [f for f in check_stack(alarmed) if f.rule == "G1"] == []
+
+
+def test_l5_async_invocations_need_an_on_failure_destination_and_l10_one_invoker() -> None:
+    function = resource("aws:lambda/function:Function", "f", name="fn")
+    by_events = resource("aws:lambda/permission:Permission", "p", function="fn", principal="events.amazonaws.com",
+                         sourceArn="arn:rule")
+    assert "L5" in {f.rule for f in check_stack([function, by_events])}
+    config = resource("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig", "c", functionName="fn",
+                      destinationConfig={"onFailure": {"destination": "arn:dlq"}})
+    assert "L5" not in {f.rule for f in check_stack([function, by_events, config])}
+    by_api = resource("aws:lambda/permission:Permission", "p2", function="fn", principal="apigateway.amazonaws.com",
+                      sourceArn="arn:api")
+    assert "L10" in {f.rule for f in check_stack([function, by_events, by_api, config])}
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_stacks_have_zero_mandatory_findings(synth_stack, stack) -> None:
+    template = synth_stack(stack)
+    errors = [str(f) for f in evaluate(template.resources, production=stack == "prod") if f.severity == ERROR]
+    assert errors == []
+
+
+def test_the_cli_exits_non_zero_on_a_mandatory_finding(monkeypatch, capsys) -> None:
+    from tools import policy
+
+    monkeypatch.setattr(policy, "findings_for", lambda stack: check_resource("aws:kinesis/stream:Stream", {}, "s"))
+    assert policy.main(["dev"]) == 1
+    assert "K1" in capsys.readouterr().out
+    monkeypatch.setattr(policy, "findings_for", lambda stack: [])
+    assert policy.main(["dev"]) == 0
