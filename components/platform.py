@@ -8,7 +8,7 @@ from dataclasses import replace
 import pulumi
 import pulumi_aws as aws
 
-from components.core.alarms import build_alarms, scheduler_alarm_specs
+from components.core.alarms import AlarmSpec, build_alarm, build_alarms, scheduler_alarm_specs
 from components.core.context import StackContext
 from components.core.iam import deny_insecure_transport, policy_document
 from components.core.naming import physical_name
@@ -36,6 +36,7 @@ class Platform(pulumi.ComponentResource):
     def __init__(self, name: str, settings: Settings, provider: aws.Provider,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(COMPONENT_TYPE, name, None, opts)
+        self._provider = provider
         account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=provider)).account_id
         child = pulumi.ResourceOptions(parent=self, provider=provider)
         alarm_arns = pulumi.Output.concat("arn:aws:cloudwatch:", settings.region, ":", account_id, ":alarm:*")
@@ -70,43 +71,23 @@ class Platform(pulumi.ComponentResource):
             target_key_id=self.alert_key.key_id,
             opts=child,
         )
-        self.alert_topic = aws.sns.Topic(
-            f"{name}-alerts",
-            name=physical_name(settings, "alerts", max_length=256),
-            kms_master_key_id=self.alert_key.arn,
-            opts=child,
-        )
-        aws.sns.TopicPolicy(
-            f"{name}-alerts-policy",
-            arn=self.alert_topic.arn,
-            policy=policy_document([
-                {
-                    "Sid": "CloudWatchAlarmsPublish",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "cloudwatch.amazonaws.com"},
-                    "Action": "sns:Publish",
-                    "Resource": self.alert_topic.arn,
-                    "Condition": {
-                        "ArnLike": {"aws:SourceArn": alarm_arns},
-                        "StringEquals": {"aws:SourceAccount": account_id},
-                    },
-                },
-                deny_insecure_transport("sns:Publish", [self.alert_topic.arn]),
-            ]),
-            opts=child,
-        )
-        for index, email in enumerate(settings.alerts.emails):
-            aws.sns.TopicSubscription(
-                f"{name}-alerts-email-{index}", topic=self.alert_topic.arn, protocol="email", endpoint=email, opts=child
-            )
-        for index, url in enumerate(settings.alerts.https_endpoints):
-            aws.sns.TopicSubscription(
-                f"{name}-alerts-https-{index}", topic=self.alert_topic.arn, protocol="https", endpoint=url, opts=child
-            )
-
+        alerts = settings.alerts
+        self.alert_topic = self._alert_topic(name, "alerts", settings, account_id, alarm_arns,
+                                             [("email", e) for e in alerts.emails]
+                                             + [("https", u) for u in alerts.https_endpoints])
+        self.warning_topic = None
+        if alerts.separate_warning_topic:
+            self.warning_topic = self._alert_topic(name, "alerts-warning", settings, account_id, alarm_arns,
+                                                   [("email", e) for e in alerts.warning_emails])
         self.context = StackContext(
-            settings=settings, provider=provider, alert_topic_arn=self.alert_topic.arn, account_id=account_id
+            settings=settings, provider=provider, alert_topic_arn=self.alert_topic.arn, account_id=account_id,
+            warning_topic_arn=self.warning_topic.arn if self.warning_topic else None,
         )
+        build_alarm(self.context, f"{name}-account-concurrency", AlarmSpec(
+            family="concurrency", namespace="AWS/Lambda", metric_name="ClaimedAccountConcurrency", dimensions={},
+            statistic="Maximum", threshold=int(alerts.account_concurrency_limit * 0.9),
+            description="The account's Lambda concurrency is above 90% of its quota: functions will be throttled.",
+        ), self)
         # The stack's domain event bus, archived so events can be replayed. It has no resource
         # policy: only principals of this account with IAM permission may put events.
         self.event_bus = aws.cloudwatch.EventBus(f"{name}-events", name=physical_name(settings, "events"), opts=child)
@@ -124,3 +105,37 @@ class Platform(pulumi.ComponentResource):
         build_alarms(self.context, f"{name}-schedules", scheduler_alarm_specs(self.schedule_group.name), self)
         self.register_outputs({"alertTopicArn": self.alert_topic.arn, "scheduleGroup": self.schedule_group.name,
                                "eventBusName": self.event_bus.name})
+
+    def _alert_topic(self, name: str, topic: str, settings: Settings, account_id: pulumi.Input[str],
+                     alarm_arns: pulumi.Input[str], subscriptions: list[tuple[str, str]]) -> aws.sns.Topic:
+        """A topic CloudWatch alarms in this account may publish to (over TLS), and its subscribers."""
+        child = pulumi.ResourceOptions(parent=self, provider=self._provider)
+        alert_topic = aws.sns.Topic(
+            f"{name}-{topic}",
+            name=physical_name(settings, topic, max_length=256),
+            kms_master_key_id=self.alert_key.arn,
+            opts=child,
+        )
+        aws.sns.TopicPolicy(
+            f"{name}-{topic}-policy",
+            arn=alert_topic.arn,
+            policy=policy_document([
+                {
+                    "Sid": "CloudWatchAlarmsPublish",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                    "Action": "sns:Publish",
+                    "Resource": alert_topic.arn,
+                    "Condition": {
+                        "ArnLike": {"aws:SourceArn": alarm_arns},
+                        "StringEquals": {"aws:SourceAccount": account_id},
+                    },
+                },
+                deny_insecure_transport("sns:Publish", [alert_topic.arn]),
+            ]),
+            opts=child,
+        )
+        for index, (protocol, endpoint) in enumerate(subscriptions):
+            aws.sns.TopicSubscription(f"{name}-{topic}-{protocol}-{index}", topic=alert_topic.arn, protocol=protocol,
+                                      endpoint=endpoint, opts=child)
+        return alert_topic

@@ -130,8 +130,14 @@ class JobSettings:
 
 @dataclass(frozen=True)
 class AlertSettings:
+    """Critical alarms go to ``emails`` and ``https_endpoints``; warnings too, unless
+    ``separate_warning_topic`` routes them to ``warning_emails``."""
+
     emails: tuple[str, ...] = ()
     https_endpoints: tuple[str, ...] = ()
+    separate_warning_topic: bool = False
+    warning_emails: tuple[str, ...] = ()
+    account_concurrency_limit: int = 1000
 
 
 @dataclass(frozen=True)
@@ -569,4 +575,12 @@ def _alerts(c: _Collector, production: bool | None) -> AlertSettings:
             c.problems.append((f"{c.path('alertHttpsEndpoints')}[{index}]", f"must be an https:// URL (got {url!r})"))
     if production and not emails and not endpoints:
         c.problem("alertEmails", "a production stack needs at least one alert subscription (alertEmails or alertHttpsEndpoints)")
-    return AlertSettings(tuple(emails), tuple(endpoints))
+    separate = c.value("separateWarningTopic")
+    warning_emails = c.value("warningAlertEmails") or []
+    for index, email in enumerate(warning_emails):
+        if not _EMAIL.match(email):
+            c.problems.append((f"{c.path('warningAlertEmails')}[{index}]", f"is not an email address (got {email!r})"))
+    if separate and not warning_emails:
+        c.problem("warningAlertEmails", "a separate warning topic needs at least one subscriber")
+    limit = c.between("accountConcurrencyLimit", 10, 1_000_000)
+    return AlertSettings(tuple(emails), tuple(endpoints), bool(separate), tuple(warning_emails), limit)

@@ -45,6 +45,15 @@ CRITICAL = "critical"
 WARNING = "warning"
 
 
+@dataclass(frozen=True)
+class RegisteredAlarm:
+    """What the dashboard and the service-health alarm need to know of an alarm."""
+
+    name: str
+    spec: AlarmSpec
+    period_seconds: int
+
+
 class AlarmConfigError(ValueError):
     """An alarm that could never fire, or would fire on nothing."""
 
@@ -107,9 +116,11 @@ def build_alarm(ctx: StackContext, name: str, spec: AlarmSpec, parent: pulumi.Re
     else:
         metric = {"namespace": spec.namespace, "metric_name": spec.metric_name, "dimensions": dict(spec.dimensions),
                   "statistic": spec.statistic, "extended_statistic": spec.extended_statistic, "period": period}
-    return aws.cloudwatch.MetricAlarm(
+    alarm_name = physical_name(ctx.settings, name, max_length=255)
+    topic = ctx.topic_for(spec.severity)
+    alarm = aws.cloudwatch.MetricAlarm(
         name,
-        name=physical_name(ctx.settings, name, max_length=255),
+        name=alarm_name,
         alarm_description=spec.description,
         **metric,
         comparison_operator=spec.comparison,
@@ -117,11 +128,13 @@ def build_alarm(ctx: StackContext, name: str, spec: AlarmSpec, parent: pulumi.Re
         evaluation_periods=evaluation,
         datapoints_to_alarm=datapoints,
         treat_missing_data=TREAT_MISSING_DATA[spec.family],
-        alarm_actions=[ctx.alert_topic_arn],
-        ok_actions=[ctx.alert_topic_arn],
+        alarm_actions=[topic],
+        ok_actions=[topic],
         tags={"severity": spec.severity, **spec.tags},
         opts=ctx.options(parent),
     )
+    ctx.alarm_registry.append(RegisteredAlarm(alarm_name, spec, period))
+    return alarm
 
 
 def build_alarms(ctx: StackContext, prefix: str, specs: Mapping[str, AlarmSpec],

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -17,7 +18,13 @@ class StackContext:
     alert_topic_arn: pulumi.Input[str]
     account_id: pulumi.Input[str]
     schedule_group_name: pulumi.Input[str] | None = None
+    warning_topic_arn: pulumi.Input[str] | None = None  # None: warnings go to the alert topic
     partition: str = "aws"
+    # Every alarm the builders create, for the service's dashboard and health alarm.
+    alarm_registry: list[Any] = field(default_factory=list)
+
+    def topic_for(self, severity: str) -> pulumi.Input[str]:
+        return self.warning_topic_arn if severity == "warning" and self.warning_topic_arn else self.alert_topic_arn
 
     def options(self, parent: pulumi.Resource, **extra: object) -> pulumi.ResourceOptions:
         """Options for a child: parented to its component and pinned to the stack's provider."""

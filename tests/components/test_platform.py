@@ -6,7 +6,7 @@ import json
 def test_alert_topic_uses_a_customer_managed_key_cloudwatch_may_use(synth_stack) -> None:
     template = synth_stack("prod")
     key = template.one("aws:kms/key:Key")
-    topic = template.one("aws:sns/topic:Topic")["inputs"]
+    topic = template.named("platform-alerts")["inputs"]
     assert topic["kmsMasterKeyId"].startswith("arn:aws:kms:")  # not alias/aws/sns: CloudWatch cannot use that
     assert key["inputs"]["enableKeyRotation"] is True
     statements = template.policy(key)["Statement"]
@@ -17,7 +17,7 @@ def test_alert_topic_uses_a_customer_managed_key_cloudwatch_may_use(synth_stack)
 
 def test_topic_policy_lets_only_our_alarms_publish_over_tls(synth_stack) -> None:
     template = synth_stack("dev")
-    statements = template.policy(template.one("aws:sns/topicPolicy:TopicPolicy"))["Statement"]
+    statements = template.policy(template.named("platform-alerts-policy"))["Statement"]
     allow = next(s for s in statements if s["Effect"] == "Allow")
     assert allow["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
     assert allow["Condition"]["ArnLike"]["aws:SourceArn"] == "arn:aws:cloudwatch:us-east-1:123456789012:alarm:*"
@@ -27,11 +27,14 @@ def test_topic_policy_lets_only_our_alarms_publish_over_tls(synth_stack) -> None
 
 def test_subscriptions_come_from_settings(synth_stack) -> None:
     prod = synth_stack("prod", {"alertHttpsEndpoints": ["https://pager.example.com/hook"]})
-    subscriptions = {(s["inputs"]["protocol"], s["inputs"]["endpoint"])
-                     for s in prod.of_type("aws:sns/topicSubscription:TopicSubscription")}
-    assert subscriptions == {("email", "platform-team@example.com"), ("https", "https://pager.example.com/hook")}
+    subscriptions = {(s["inputs"]["topic"].rsplit(":", 1)[-1], s["inputs"]["protocol"], s["inputs"]["endpoint"])
+                     for s in prod.of_type("aws:sns/topicSubscription:TopicSubscription")
+                     if s["name"].startswith("platform-")}
+    assert subscriptions == {("orders-prod-alerts", "email", "platform-team@example.com"),
+                             ("orders-prod-alerts", "https", "https://pager.example.com/hook"),
+                             ("orders-prod-alerts-warning", "email", "platform-team-warnings@example.com")}
     dev = synth_stack("dev", {"alertEmails": []})
-    assert not dev.of_type("aws:sns/topicSubscription:TopicSubscription")
+    assert not [s for s in dev.of_type("aws:sns/topicSubscription:TopicSubscription") if s["name"].startswith("platform-")]
 
 
 def test_provider_region_and_default_tags_from_settings(synth_stack) -> None:
@@ -43,4 +46,20 @@ def test_provider_region_and_default_tags_from_settings(synth_stack) -> None:
         "managed-by": "pulumi",
     }
     # ARNs built by the mock follow the provider's region, as they would in AWS.
-    assert ":eu-west-1:" in template.one("aws:sns/topic:Topic")["inputs"]["kmsMasterKeyId"]
+    assert ":eu-west-1:" in template.named("platform-alerts")["inputs"]["kmsMasterKeyId"]
+
+
+def test_warnings_route_to_their_own_topic_in_prod_and_share_the_topic_in_dev(synth_stack) -> None:
+    prod, dev = synth_stack("prod"), synth_stack("dev")
+    alarms = {a["name"]: a["inputs"] for a in prod.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")}
+    assert alarms["api-orders-duration"]["alarmActions"][0].endswith(":orders-prod-alerts-warning")
+    assert alarms["api-orders-errors"]["alarmActions"][0].endswith(":orders-prod-alerts")
+    dev_alarms = {a["name"]: a["inputs"] for a in dev.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")}
+    assert dev_alarms["api-orders-duration"]["alarmActions"] == dev_alarms["api-orders-errors"]["alarmActions"]
+    assert dev.count("aws:sns/topic:Topic") == 1
+
+
+def test_account_concurrency_alarm(synth_stack) -> None:
+    alarm = synth_stack("prod").named("platform-account-concurrency")["inputs"]
+    assert alarm["metricName"] == "ClaimedAccountConcurrency" and alarm["threshold"] == 900
+    assert alarm["treatMissingData"] == "missing"
