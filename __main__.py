@@ -6,6 +6,7 @@ import pulumi
 
 from components.api_service import ApiService
 from components.fan_out import FanOut
+from components.observability import ServiceHealth
 from components.platform import Platform, stack_provider
 from components.scheduled_job import ScheduledJob
 from components.settings import load_settings
@@ -30,9 +31,11 @@ jobs = [ScheduledJob(args.job, ctx, args) for args in job_args(settings, orders_
 outbox_relay = StreamProcessor("outbox-relay", ctx, outbox_relay_args(orders_api, platform.event_bus))
 activity = StreamProcessor("activity", ctx, activity_args())
 events = FanOut("events", ctx, platform.event_bus, subscribers(settings, orders_api, activity))
+health = ServiceHealth(settings.service, ctx)  # last: it reads every alarm the services created
 
 pulumi.export("alertTopicArn", platform.alert_topic.arn)
 pulumi.export("eventBusName", platform.event_bus.name)
+pulumi.export("dashboardName", health.dashboard.dashboard_name)
 pulumi.export("ordersApiUrl", orders_api.url)
 pulumi.export("ordersTables", orders_api.table_names)
 pulumi.export("paymentsWebhookUrl", payments_webhook.url)

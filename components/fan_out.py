@@ -66,6 +66,21 @@ def rule_alarm_specs(rule_name: pulumi.Input[str], bus_name: pulumi.Input[str]) 
     }
 
 
+def async_loss_specs(function_name: pulumi.Input[str]) -> dict[str, AlarmSpec]:
+    """Events an asynchronously invoked function loses: dropped before running, or undeliverable
+    to its on-failure destination. None of the references alarm on these; any is data loss."""
+    dimensions = {"FunctionName": function_name}
+    return {
+        "async-dropped": AlarmSpec(family="async_losses", namespace="AWS/Lambda", metric_name="AsyncEventsDropped",
+                                   dimensions=dimensions, threshold=1,
+                                   description="Async events were dropped (too old, or retries exhausted) without running."),
+        "destination-failures": AlarmSpec(
+            family="async_losses", namespace="AWS/Lambda", metric_name="DestinationDeliveryFailures",
+            dimensions=dimensions, threshold=1,
+            description="Failed async events could not be sent to the on-failure destination: they are LOST."),
+    }
+
+
 def _sends_from(rule_arn: pulumi.Input[str]) -> dict[str, Any]:
     return {"Sid": "FromItsRuleOnly", "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
             "Action": "sqs:SendMessage", "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}}}
@@ -143,6 +158,7 @@ class FanOut(pulumi.ComponentResource):
                 opts=ctx.options(self),
             )
             target_arn = consumer.target_arn
+            consumer.alarms.update(build_alarms(ctx, f"{base}-consumer", async_loss_specs(consumer.function.name), self))
         aws.cloudwatch.EventTarget(
             f"{base}-target",
             rule=rule.name,

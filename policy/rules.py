@@ -238,6 +238,15 @@ def _deletion_protection(inputs: Mapping[str, Any]) -> str | None:
     return None if inputs.get("deletionProtectionEnabled") else "deletion protection is off."
 
 
+def _bus_policy_open(inputs: Mapping[str, Any]) -> str | None:
+    for statement in _statements(inputs.get("policy")):
+        principal = statement.get("Principal")
+        anyone = principal == "*" or (isinstance(principal, dict) and principal.get("AWS") == "*")
+        if statement.get("Effect") == "Allow" and anyone and not statement.get("Condition"):
+            return "lets anyone put events on the bus."
+    return None
+
+
 def _alarm_actions(inputs: Mapping[str, Any]) -> str | None:
     return None if inputs.get("alarmActions") else "has no alarm action: nobody hears it."
 
@@ -293,6 +302,8 @@ RULES: tuple[Rule, ...] = (
          "use AWS_IAM or put an API in front."),
     Rule("G1", ERROR, "Every alarm has an action", ("aws:cloudwatch/metricAlarm:MetricAlarm",), _alarm_actions,
          "build alarms with the alarm builder."),
+    Rule("E2", ERROR, "Event bus policy not open to '*'", ("aws:cloudwatch/eventBusPolicy:EventBusPolicy",),
+         _bus_policy_open, "name the accounts or add an aws:PrincipalOrgID condition."),
 )
 PRODUCTION_RULES: tuple[Rule, ...] = (
     Rule("G9", ERROR, "prod: DynamoDB deletion protection", ("aws:dynamodb/table:Table",), _deletion_protection,
@@ -349,6 +360,88 @@ def check_stack(resources: list[Mapping[str, Any]]) -> list[Finding]:
                                     "build queues with the queue builder."))
     findings += _async_destinations(resources, functions)
     findings += _single_invoker(resources, functions)
+    findings += _monitored(resources, functions)
+    findings += _queue_sizing(resources, functions)
+    findings += _alarm_topics_and_tags(resources)
+    return findings
+
+
+def _monitored(resources: list[Mapping[str, Any]], functions: Mapping[str, Any]) -> list[Finding]:
+    """G1: stream consumers, rules, HTTP APIs and enabled schedules each have their alarm."""
+    findings = []
+    iterator = _alarmed_dimension(resources, "AWS/Lambda", "IteratorAge", "FunctionName")
+    for mapping in (r for r in resources if r["type"] == MAPPING):
+        source = str(mapping["inputs"].get("eventSourceArn", ""))
+        function = str(mapping["inputs"].get("functionName", "")).rsplit(":", 1)[-1]
+        if (":kinesis:" in source or "/stream/" in source) and function not in iterator:
+            findings.append(Finding("G1", ERROR, mapping["urn"], "stream consumer has no iterator-age alarm.",
+                                    "build stream processors with the StreamProcessor component."))
+    failed = _alarmed_dimension(resources, "AWS/Events", "FailedInvocations", "RuleName")
+    for rule in (r for r in resources if r["type"] == "aws:cloudwatch/eventRule:EventRule"):
+        if rule["inputs"].get("eventPattern") and rule["inputs"].get("name") not in failed:
+            findings.append(Finding("G1", ERROR, rule["urn"], "rule has no FailedInvocations alarm.",
+                                    "build subscribers with the FanOut component."))
+    api_5xx = {r["inputs"].get("dimensions", {}).get("ApiId") for r in resources
+               if r["type"] == "aws:cloudwatch/metricAlarm:MetricAlarm" and r["inputs"].get("metricName") == "5xx"}
+    apis = [r for r in resources if r["type"] == "aws:apigatewayv2/api:Api"]
+    if apis and not api_5xx - {None}:
+        findings += [Finding("G1", ERROR, api["urn"], "HTTP API has no 5xx alarm.", "use the HTTP API builder's alarms.")
+                     for api in apis]
+    heartbeats = {str(r["inputs"].get("dimensions", {}).get("FunctionName")) for r in resources
+                  if r["type"] == "aws:cloudwatch/metricAlarm:MetricAlarm" and r["inputs"].get("metricName") == "Invocations"
+                  and r["inputs"].get("treatMissingData") == "breaching"}
+    for schedule in (r for r in resources if r["type"] == "aws:scheduler/schedule:Schedule"):
+        target = str((schedule["inputs"].get("target") or {}).get("arn", "")).rsplit(":", 1)[-1]
+        if schedule["inputs"].get("state") != "DISABLED" and target not in heartbeats:
+            findings.append(Finding("G1", ERROR, schedule["urn"], "schedule has no 'did not run' alarm.",
+                                    "build jobs with the ScheduledJob component."))
+    return findings
+
+
+def _queue_sizing(resources: list[Mapping[str, Any]], functions: Mapping[str, Any]) -> list[Finding]:
+    """G2: visibility >= 6 x the consumer's timeout; G3: a DLQ keeps messages as long as its source."""
+    by_name = {r["inputs"].get("name"): r for r in resources if r["type"] == QUEUE}
+    findings = []
+    for mapping in (r for r in resources if r["type"] == MAPPING):
+        source = str(mapping["inputs"].get("eventSourceArn", ""))
+        queue = by_name.get(source.rsplit(":", 1)[-1]) if ":sqs:" in source else None
+        function = functions.get(str(mapping["inputs"].get("functionName", "")).rsplit(":", 1)[-1])
+        if queue and function:
+            visibility = queue["inputs"].get("visibilityTimeoutSeconds", 30)
+            timeout = function["inputs"].get("timeout", 3)
+            if not unknown(visibility) and not unknown(timeout) and visibility < 6 * timeout:
+                findings.append(Finding("G2", ERROR, queue["urn"],
+                                        f"visibility timeout {visibility} s is below 6 x its consumer's {timeout} s timeout.",
+                                        "size the queue with the queue builder (consumer_timeout_seconds)."))
+    for queue in by_name.values():
+        policy = _json(queue["inputs"].get("redrivePolicy"))
+        if not isinstance(policy, dict):
+            continue
+        dlq = by_name.get(str(policy.get("deadLetterTargetArn", "")).rsplit(":", 1)[-1])
+        source_days = queue["inputs"].get("messageRetentionSeconds", 345600)
+        if dlq and dlq["inputs"].get("messageRetentionSeconds", 345600) < source_days:
+            findings.append(Finding("G3", ERROR, dlq["urn"], "keeps messages for less time than its source queue.",
+                                    "give the DLQ 14 days (the queue builder does)."))
+    return findings
+
+
+def _alarm_topics_and_tags(resources: list[Mapping[str, Any]]) -> list[Finding]:
+    """G6: topics that receive alarms are not encrypted with aws/sns; G7: the provider tags every resource."""
+    findings = []
+    actions = {a for r in resources if r["type"] == "aws:cloudwatch/metricAlarm:MetricAlarm"
+               for a in r["inputs"].get("alarmActions") or []}
+    for topic in (r for r in resources if r["type"] == "aws:sns/topic:Topic"):
+        name = topic["inputs"].get("name")
+        if any(str(a).endswith(f":{name}") for a in actions) and topic["inputs"].get("kmsMasterKeyId") == "alias/aws/sns":
+            findings.append(Finding("G6", ERROR, topic["urn"],
+                                    "receives alarms but uses alias/aws/sns, which CloudWatch cannot use.",
+                                    "encrypt with a customer-managed key whose policy admits cloudwatch.amazonaws.com."))
+    for provider in (r for r in resources if r["type"] == "pulumi:providers:aws"):
+        tags = (_json(provider["inputs"].get("defaultTags")) or {}).get("tags", {})
+        missing = [t for t in REQUIRED_TAGS if not tags.get(t)]
+        if missing:
+            findings.append(Finding("G7", ERROR, provider["urn"], f"default tags miss {missing}.",
+                                    "set them from settings (owner, costCenter, service, stack)."))
     return findings
 
 

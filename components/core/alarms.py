@@ -52,6 +52,7 @@ class RegisteredAlarm:
     name: str
     spec: AlarmSpec
     period_seconds: int
+    resource: Any = None
 
 
 class AlarmConfigError(ValueError):
@@ -133,7 +134,7 @@ def build_alarm(ctx: StackContext, name: str, spec: AlarmSpec, parent: pulumi.Re
         tags={"severity": spec.severity, **spec.tags},
         opts=ctx.options(parent),
     )
-    ctx.alarm_registry.append(RegisteredAlarm(alarm_name, spec, period))
+    ctx.alarm_registry.append(RegisteredAlarm(alarm_name, spec, period, alarm))
     return alarm
 
 

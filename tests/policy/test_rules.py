@@ -144,3 +144,56 @@ def test_the_cli_exits_non_zero_on_a_mandatory_finding(monkeypatch, capsys) -> N
     assert "K1" in capsys.readouterr().out
     monkeypatch.setattr(policy, "findings_for", lambda stack: [])
     assert policy.main(["dev"]) == 0
+
+
+def test_e2_bus_policy_open_to_anyone() -> None:
+    open_policy = {"policy": policy({"Effect": "Allow", "Principal": "*", "Action": "events:PutEvents", "Resource": "b"})}
+    scoped = {"policy": policy({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+                                "Action": "events:PutEvents", "Resource": "b"})}
+    assert "E2" in {f.rule for f in check_resource("aws:cloudwatch/eventBusPolicy:EventBusPolicy", open_policy, "p")}
+    assert check_resource("aws:cloudwatch/eventBusPolicy:EventBusPolicy", scoped, "p") == []
+
+
+def test_g1_stream_consumers_rules_apis_and_schedules_need_their_alarms() -> None:
+    mapping = resource("aws:lambda/eventSourceMapping:EventSourceMapping", "m", functionName="fn",
+                       eventSourceArn="arn:aws:kinesis:us-east-1:1:stream/s")
+    rule = resource("aws:cloudwatch/eventRule:EventRule", "r", name="rule", eventPattern="{}")
+    api = resource("aws:apigatewayv2/api:Api", "a", name="api")
+    schedule = resource("aws:scheduler/schedule:Schedule", "s", state="ENABLED", target={"arn": "arn:fn:job"})
+    flagged = {f.resource for f in check_stack([mapping, rule, api, schedule]) if f.rule == "G1"}
+    assert flagged == {"urn:m", "urn:r", "urn:a", "urn:s"}
+    covered = [mapping, rule, api, schedule, alarm("AWS/Lambda", "IteratorAge", FunctionName="fn"),
+               alarm("AWS/Events", "FailedInvocations", RuleName="rule"), alarm("AWS/ApiGateway", "5xx", ApiId="id"),
+               {**alarm("AWS/Lambda", "Invocations", FunctionName="job"),
+                "inputs": {**alarm("AWS/Lambda", "Invocations", FunctionName="job")["inputs"], "treatMissingData": "breaching"}}]
+    assert [f for f in check_stack(covered) if f.rule == "G1"] == []
+    disabled = resource("aws:scheduler/schedule:Schedule", "s2", state="DISABLED", target={"arn": "arn:fn:other"})
+    assert not [f for f in check_stack([disabled]) if f.rule == "G1"]
+
+
+def test_g2_visibility_and_g3_dlq_retention() -> None:
+    function = resource("aws:lambda/function:Function", "f", name="fn", timeout=30)
+    queue = resource("aws:sqs/queue:Queue", "q", name="work", visibilityTimeoutSeconds=60, messageRetentionSeconds=1209600,
+                     redrivePolicy=json.dumps({"deadLetterTargetArn": "arn:aws:sqs:us-east-1:1:work-dlq"}))
+    dlq = resource("aws:sqs/queue:Queue", "d", name="work-dlq", messageRetentionSeconds=345600)
+    mapping = resource("aws:lambda/eventSourceMapping:EventSourceMapping", "m", functionName="fn",
+                       eventSourceArn="arn:aws:sqs:us-east-1:1:work")
+    rules = {f.rule for f in check_stack([function, queue, dlq, mapping])}
+    assert {"G2", "G3"} <= rules
+    fixed_queue = {**queue, "inputs": {**queue["inputs"], "visibilityTimeoutSeconds": 180}}
+    fixed_dlq = {**dlq, "inputs": {**dlq["inputs"], "messageRetentionSeconds": 1209600}}
+    assert not {"G2", "G3"} & {f.rule for f in check_stack([function, fixed_queue, fixed_dlq, mapping])}
+
+
+def test_g6_alarm_topics_and_g7_required_tags() -> None:
+    topic = resource("aws:sns/topic:Topic", "t", name="alerts", kmsMasterKeyId="alias/aws/sns")
+    alarmed = {**alarm("AWS/Lambda", "Errors", FunctionName="fn"),
+               "inputs": {**alarm("AWS/Lambda", "Errors", FunctionName="fn")["inputs"],
+                          "alarmActions": ["arn:aws:sns:us-east-1:1:alerts"]}}
+    assert "G6" in {f.rule for f in check_stack([topic, alarmed])}
+    cmk = {**topic, "inputs": {**topic["inputs"], "kmsMasterKeyId": "arn:aws:kms:us-east-1:1:key/k"}}
+    assert "G6" not in {f.rule for f in check_stack([cmk, alarmed])}
+    bare = resource("pulumi:providers:aws", "p", defaultTags=json.dumps({"tags": {"environment": "dev"}}))
+    tagged = resource("pulumi:providers:aws", "p", defaultTags=json.dumps(
+        {"tags": {"environment": "dev", "service": "s", "owner": "o", "cost-center": "c"}}))
+    assert "G7" in {f.rule for f in check_stack([bare])} and "G7" not in {f.rule for f in check_stack([tagged])}

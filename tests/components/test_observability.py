@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from components.core.alarms import AlarmSpec, RegisteredAlarm
+from components.observability import health_rule
+
+
+@pytest.fixture
+def prod(synth_stack):
+    return synth_stack("prod")
+
+
+def alarms_by_severity(template) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {"critical": set(), "warning": set()}
+    for alarm in template.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"):
+        found[alarm["inputs"]["tags"]["severity"]].add(alarm["inputs"]["name"])
+    return found
+
+
+def test_service_health_is_the_or_of_every_critical_alarm(prod) -> None:
+    health = prod.one("aws:cloudwatch/compositeAlarm:CompositeAlarm")
+    named = set(re.findall(r'ALARM\("([^"]+)"\)', health["inputs"]["alarmRule"]))
+    severities = alarms_by_severity(prod)
+    assert named == severities["critical"] and not named & severities["warning"]
+    assert " OR " in health["inputs"]["alarmRule"] and " AND " not in health["inputs"]["alarmRule"]
+    assert health["inputs"]["alarmActions"] == ["arn:aws:sns:us-east-1:123456789012:orders-prod-alerts"]
+    record = next(r for r in cached_records(prod) if r.urn == health["urn"])
+    assert len(record.dependencies) >= len(named)  # created after the alarms it names
+
+
+def cached_records(template):
+    from tests.conftest import cached_synth
+
+    return cached_synth(template.stack).resources()
+
+
+def test_dashboard_graphs_every_alarm_with_its_threshold(prod) -> None:
+    body = json.loads(prod.one("aws:cloudwatch/dashboard:Dashboard")["inputs"]["dashboardBody"])
+    graphs = {w["properties"]["title"]: w["properties"] for w in body["widgets"] if w["type"] == "metric"}
+    every = set().union(*alarms_by_severity(prod).values())
+    assert every <= set(graphs)
+    assert graphs["orders-prod-api-orders-errors: Invocations"]["metrics"][0][1] == "Invocations"  # the rate beside errors
+    errors = graphs["orders-prod-api-orders-errors"]
+    assert errors["metrics"][0][:3] == ["AWS/Lambda", "Errors", "FunctionName"]
+    assert errors["annotations"]["horizontal"][0]["value"] == 1
+    assert all(isinstance(m, str) for g in graphs.values() for row in g["metrics"] for m in row)
+
+
+def test_async_invoked_functions_alarm_on_lost_events(prod) -> None:
+    alarms = {a["inputs"]["metricName"]: a["inputs"] for a in prod.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+              if a["name"].startswith("high-value-review-consumer")}
+    assert {"AsyncEventsDropped", "DestinationDeliveryFailures"} <= set(alarms)
+    assert alarms["AsyncEventsDropped"]["treatMissingData"] == "notBreaching"
+
+
+def test_health_rule_needs_a_critical_alarm_and_fits_cloudwatch() -> None:
+    spec = AlarmSpec(family="errors", namespace="N", metric_name="M", dimensions={}, threshold=1, description="d")
+    with pytest.raises(ValueError, match="critical"):
+        health_rule([RegisteredAlarm("w", AlarmSpec(**{**spec.__dict__, "severity": "warning"}), 60)])
+    with pytest.raises(ValueError, match="10240"):
+        health_rule([RegisteredAlarm("x" * 200, spec, 60) for _ in range(60)])
+    assert health_rule([RegisteredAlarm("a", spec, 60), RegisteredAlarm("b", spec, 60)]) == 'ALARM("a") OR ALARM("b")'
