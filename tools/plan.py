@@ -1,6 +1,8 @@
 """A readable plan of a stack from the offline synth: a tree like ``pulumi preview``, then a summary.
 
-    python -m tools.plan <stack>
+    python -m tools.plan <stack>                        text, for a terminal (make plan)
+    python -m tools.plan <stack> --markdown report.md   the same as Markdown with a Mermaid diagram (PR comments)
+    python -m tools.plan --diff base.json head.json     added, removed and changed resources of two synths
 
 Needs no AWS account and no Pulumi CLI: the program runs under Pulumi's mock runtime.
 """
@@ -118,14 +120,61 @@ def render(template: Template, production: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
+def markdown(template: Template, production: bool = False) -> str:
+    from policy.rules import ERROR, evaluate
+    from tools.flows import mermaid
+
+    counts = Counter(r["type"] for r in template.resources)
+    findings = sorted(evaluate(template.resources, production=production), key=lambda f: (f.severity != ERROR, f.rule))
+    errors = sum(1 for f in findings if f.severity == ERROR)
+
+    def table(headers: list[str], rows: list[list[Any]]) -> list[str]:
+        cells = [[("-" if v is None else str(v)).replace("|", "\\|") for v in row] for row in rows]
+        return ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)] + ["| " + " | ".join(r) + " |" for r in cells]
+
+    lines = [f"## Plan: `{template.project}` / `{template.stack}`", "",
+             f"{len(template.resources)} resources, {counts.get('aws:lambda/function:Function', 0)} functions, "
+             f"{counts.get('aws:cloudwatch/metricAlarm:MetricAlarm', 0)} alarms; policy: **{errors} mandatory**, "
+             f"{len(findings) - errors} advisory finding(s).", "", "### Event flows", "", "```mermaid", mermaid(template),
+             "```", "", "### Functions", ""]
+    lines += table(["name", "memory MB", "arch", "runtime", "timeout s", "reserved", "provisioned"], function_rows(template))
+    lines += ["", "### Alarms and where they go", ""]
+    lines += table(["name", "metric", "threshold", "missing data", "actions"], alarm_rows(template))
+    lines += ["", "### Policy findings", ""]
+    lines += [f"- **{f.severity}** `{f.rule}` `{f.resource.rsplit('::', 1)[-1]}`: {f.problem} _Fix:_ {f.fix}" for f in findings]
+    lines += ["", "<details><summary>Resource tree</summary>", "", "```text", *tree_lines(template), "```", "</details>", ""]
+    return "\n".join(lines)
+
+
+def render_diff(base: Template, head: Template) -> str:
+    from tools.flows import diff
+
+    changes = diff(base, head)
+    lines = [f"Diff {base.stack} -> {head.stack}: {len(changes['added'])} added, {len(changes['removed'])} removed, "
+             f"{len(changes['changed'])} changed"]
+    lines += [f"+ {urn}" for urn in changes["added"]] + [f"- {urn}" for urn in changes["removed"]]
+    lines += [f"~ {urn}: {', '.join(keys)}" for urn, keys in changes["changed"].items()]
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None, document: Mapping[str, Any] | None = None) -> int:
     from components.settings import SettingsError, load_settings
     from tools.synth import config_overrides, stack_config, synth
 
     parser = argparse.ArgumentParser(prog="python -m tools.plan", description=__doc__.splitlines()[0])
-    parser.add_argument("stack")
+    parser.add_argument("stack", nargs="?")
     parser.add_argument("-c", "--config", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--markdown", metavar="FILE", help="write the report as Markdown ('-' for stdout)")
+    parser.add_argument("--diff", nargs=2, metavar=("BASE", "HEAD"), help="compare two `tools.synth` JSON outputs")
     args = parser.parse_args(argv)
+    if args.diff:
+        import json
+
+        base, head = (Template(json.loads(open(path).read())) for path in args.diff)
+        sys.stdout.write(render_diff(base, head))
+        return 0
+    if not args.stack:
+        parser.error("a stack is required (or --diff BASE HEAD)")
     try:
         overrides = config_overrides(args.config)
         document = document or synth(args.stack, overrides).as_json()
@@ -134,6 +183,14 @@ def main(argv: list[str] | None = None, document: Mapping[str, Any] | None = Non
     except (SettingsError, FileNotFoundError, ValueError) as error:
         print(error, file=sys.stderr)
         return 2
+    if args.markdown:
+        report = markdown(Template(document), production)
+        if args.markdown == "-":
+            sys.stdout.write(report)
+        else:
+            with open(args.markdown, "w") as handle:
+                handle.write(report)
+        return 0
     sys.stdout.write(render(Template(document), production))
     return 0
 
