@@ -173,6 +173,7 @@ class Settings:
     streams: StreamSettings
     events: EventSettings
     alerts: AlertSettings = field(default_factory=AlertSettings)
+    workload: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def environment(self) -> str:
@@ -410,6 +411,7 @@ def load_settings(
         maximum_record_age_seconds=c.between("streamMaximumRecordAgeSeconds", 60, 604800, " seconds"),
     )
     alerts = _alerts(c, production)
+    workload = _workload(c)
 
     if c.problems:
         raise SettingsError(stack, c.problems)
@@ -439,6 +441,7 @@ def load_settings(
         streams=streams,
         events=events,
         alerts=alerts,
+        workload=workload,
     )
 
 
@@ -562,6 +565,27 @@ def _jobs(c: _Collector) -> JobSettings:
         maximum_event_age_seconds=c.between("schedulerMaximumEventAgeSeconds", 60, 86400, " seconds"),
         maximum_retry_attempts=c.between("schedulerMaximumRetryAttempts", 0, 185),
     )
+
+
+WORKLOAD_SECTIONS = ("functions", "tables", "streams", "events", "logs", "xraySampleRate")
+
+
+def _workload(c: _Collector) -> dict[str, Any]:
+    import yaml
+
+    text = c.value("workload") or "{}"
+    try:
+        workload = yaml.safe_load(text) or {}
+    except yaml.YAMLError as error:
+        c.problem("workload", f"is not valid YAML ({str(error).splitlines()[0]})")
+        return {}
+    if not isinstance(workload, dict):
+        c.problem("workload", "must be a mapping of sections")
+        return {}
+    for section in workload:
+        if section not in WORKLOAD_SECTIONS:
+            c.problem("workload", f"has an unknown section '{section}'{_suggest(str(section), list(WORKLOAD_SECTIONS))}")
+    return workload
 
 
 def _alerts(c: _Collector, production: bool | None) -> AlertSettings:

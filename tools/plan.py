@@ -140,10 +140,30 @@ def markdown(template: Template, production: bool = False) -> str:
     lines += table(["name", "memory MB", "arch", "runtime", "timeout s", "reserved", "provisioned"], function_rows(template))
     lines += ["", "### Alarms and where they go", ""]
     lines += table(["name", "metric", "threshold", "missing data", "actions"], alarm_rows(template))
+    lines += ["", "### Cost estimate (monthly, USD)", ""]
+    costs = cost_by_service(template)
+    lines += table(["service", "tuned", "untuned baseline"], [[k, f"{a:.2f}", f"{b:.2f}"] for k, (a, b) in costs])
     lines += ["", "### Policy findings", ""]
     lines += [f"- **{f.severity}** `{f.rule}` `{f.resource.rsplit('::', 1)[-1]}`: {f.problem} _Fix:_ {f.fix}" for f in findings]
     lines += ["", "<details><summary>Resource tree</summary>", "", "```text", *tree_lines(template), "```", "</details>", ""]
     return "\n".join(lines)
+
+
+def cost_by_service(template: Template) -> list[tuple[str, tuple[float, float]]]:
+    """Tuned and baseline monthly cost per service, plus the total, using the stack's workload."""
+    from components.settings import load_settings
+    from tools.cost.model import estimate
+    from tools.synth import stack_config
+
+    config, secret_keys = stack_config(template.stack)
+    settings = load_settings(template.stack, config, secret_keys=frozenset(secret_keys))
+    totals: dict[str, list[float]] = {}
+    for item in estimate(template, dict(settings.workload), {"logs": settings.log_retention_days}):
+        entry = totals.setdefault(item.service, [0.0, 0.0])
+        entry[0] += item.monthly
+        entry[1] += item.baseline
+    rows = sorted(((k, (v[0], v[1])) for k, v in totals.items()), key=lambda kv: -kv[1][0])
+    return [*rows, ("total", (sum(v[0] for v in totals.values()), sum(v[1] for v in totals.values())))]
 
 
 def render_diff(base: Template, head: Template) -> str:
@@ -154,6 +174,8 @@ def render_diff(base: Template, head: Template) -> str:
              f"{len(changes['changed'])} changed"]
     lines += [f"+ {urn}" for urn in changes["added"]] + [f"- {urn}" for urn in changes["removed"]]
     lines += [f"~ {urn}: {', '.join(keys)}" for urn, keys in changes["changed"].items()]
+    before, after = cost_by_service(base)[-1][1][0], cost_by_service(head)[-1][1][0]
+    lines.append(f"Monthly cost: {before:.2f} -> {after:.2f} USD ({after - before:+.2f})")
     return "\n".join(lines) + "\n"
 
 

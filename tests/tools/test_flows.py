@@ -60,7 +60,8 @@ def test_markdown_report_has_flows_functions_alarms_and_findings(tmp_path) -> No
     out = tmp_path / "plan.md"
     assert plan.main(["prod", "--markdown", str(out)]) == 0
     report = out.read_text()
-    for heading in ("```mermaid", "### Functions", "### Alarms and where they go", "### Policy findings", "Resource tree"):
+    for heading in ("```mermaid", "### Functions", "### Alarms and where they go", "### Policy findings", "Resource tree",
+                    "### Cost estimate", "| total |"):
         assert heading in report
     assert "| orders-prod-api-orders | 512 | arm64 |" in report
 
@@ -72,4 +73,5 @@ def test_diff_command_reads_two_synth_files(tmp_path, synth_stack, capsys) -> No
     base.write_text(json.dumps(cached_synth("dev").as_json()))
     head.write_text(json.dumps(cached_synth("prod").as_json()))
     assert plan.main(["--diff", str(base), str(head)]) == 0
-    assert "Diff dev -> prod:" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Diff dev -> prod:" in out and "Monthly cost:" in out
