@@ -174,6 +174,7 @@ class Settings:
     events: EventSettings
     alerts: AlertSettings = field(default_factory=AlertSettings)
     workload: Mapping[str, Any] = field(default_factory=dict)
+    function_memory_mb: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def environment(self) -> str:
@@ -412,6 +413,7 @@ def load_settings(
     )
     alerts = _alerts(c, production)
     workload = _workload(c)
+    function_memory = _function_memory(c)
 
     if c.problems:
         raise SettingsError(stack, c.problems)
@@ -442,6 +444,7 @@ def load_settings(
         events=events,
         alerts=alerts,
         workload=workload,
+        function_memory_mb=function_memory,
     )
 
 
@@ -567,7 +570,24 @@ def _jobs(c: _Collector) -> JobSettings:
     )
 
 
-WORKLOAD_SECTIONS = ("functions", "tables", "streams", "events", "logs", "xraySampleRate")
+def _function_memory(c: _Collector) -> dict[str, int]:
+    import yaml
+
+    try:
+        overrides = yaml.safe_load(c.value("functionMemoryMb") or "{}") or {}
+    except yaml.YAMLError:
+        overrides = None
+    if not isinstance(overrides, dict):
+        c.problem("functionMemoryMb", "must be a YAML mapping of function name to MB, e.g. {api-orders: 768}")
+        return {}
+    for function, memory in overrides.items():
+        if isinstance(memory, bool) or not isinstance(memory, int) or not MEMORY_RANGE_MB[0] <= memory <= MEMORY_RANGE_MB[1]:
+            c.problems.append((f"{c.path('functionMemoryMb')}.{function}",
+                               f"must be an integer between {MEMORY_RANGE_MB[0]} and {MEMORY_RANGE_MB[1]} MB (got {memory!r})"))
+    return {str(k): v for k, v in overrides.items() if isinstance(v, int)}
+
+
+WORKLOAD_SECTIONS = ("functions", "tables", "streams", "events", "topics", "logs", "xraySampleRate")
 
 
 def _workload(c: _Collector) -> dict[str, Any]:

@@ -96,10 +96,12 @@ def powertools_environment(settings: Settings) -> dict[str, str]:
     }
 
 
-def function_defaults(settings: Settings, spec: FunctionSpec) -> dict[str, Any]:
-    """Sizing for one function: its class profile, then the spec's own overrides."""
+def function_defaults(settings: Settings, spec: FunctionSpec, name: str | None = None) -> dict[str, Any]:
+    """Sizing for one function: its class profile, then the spec's overrides, then the stack's
+    measured memory for this function (``functionMemoryMb``, by logical name) if it has one."""
     profile = settings.profile(spec.function_class)
     memory = spec.memory_mb if spec.memory_mb is not None else profile.memory_mb
+    memory = settings.function_memory_mb.get(name, memory) if name else memory
     timeout = spec.timeout_seconds if spec.timeout_seconds is not None else profile.timeout_seconds
     reserved = spec.reserved_concurrency if spec.reserved_concurrency is not None else profile.reserved_concurrency
     provisioned = (spec.provisioned_concurrency if spec.provisioned_concurrency is not None
@@ -127,7 +129,7 @@ def function_defaults(settings: Settings, spec: FunctionSpec) -> dict[str, Any]:
 def build_function(ctx: StackContext, name: str, spec: FunctionSpec, parent: pulumi.Resource) -> BuiltFunction:
     """A function with its own log group, least-privilege role, tracing, Powertools and alarms."""
     settings = ctx.settings
-    sizing = function_defaults(settings, spec)
+    sizing = function_defaults(settings, spec, name)
     code = function_archive(spec.folder, spec.lambdas_root)  # raises before anything is registered
     function_name = physical_name(settings, name)
 

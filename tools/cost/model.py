@@ -168,6 +168,12 @@ def estimate(template: Template, workload: dict[str, Any], retention: dict[str, 
                           fixed + baseline_writes / 1e6 * p.DYNAMODB_WRITE_PER_MILLION,
                           {"pitr": bool(pitr), "batchWrites": round(tuned_writes)}))
 
+    topics = workload.get("topics") or {}
+    for topic in template.of_type("aws:sns/topic:Topic"):
+        publishes = float((topics.get(topic["name"]) or {}).get("publishes", 0))
+        cost = publishes / 1e6 * p.SNS_PUBLISH_PER_MILLION  # deliveries to SQS and Lambda are free
+        items.append(Item(topic["urn"], "SNS", cost, cost, {"publishes": round(publishes)}))
+
     for alarm in template.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"):
         metrics = sum(1 for q in alarm["inputs"].get("metricQueries") or [] if "metric" in q) or 1
         cost = metrics * p.CLOUDWATCH_ALARM_MONTH

@@ -161,3 +161,16 @@ def test_function_alarms_errors_throttles_and_duration_near_timeout(run_builder,
         assert alarm["treatMissingData"] == "notBreaching"
     assert alarms["Errors"]["threshold"] == 1
     assert alarms["Duration"]["threshold"] == 20 * 1000 * 0.8  # 80% of prod's 20 s worker timeout
+
+
+def test_stack_setting_overrides_one_functions_memory(run_builder, lambdas_root) -> None:
+    out = run_builder(build_sample(lambdas_root), "dev", functionMemoryMb="{sample: 1769}")
+    assert out.template.one(FUNCTION)["inputs"]["memorySize"] == 1769
+
+
+def test_bad_memory_overrides_are_settings_errors() -> None:
+    from components.settings import SettingsError
+    from tests.conftest import settings_for
+
+    with pytest.raises(SettingsError, match=r"functionMemoryMb\.api-orders"):
+        settings_for("dev", functionMemoryMb="{api-orders: 64}")
