@@ -151,12 +151,10 @@ def markdown(template: Template, production: bool = False) -> str:
 
 def cost_by_service(template: Template) -> list[tuple[str, tuple[float, float]]]:
     """Tuned and baseline monthly cost per service, plus the total, using the stack's workload."""
-    from components.settings import load_settings
     from tools.cost.model import estimate
-    from tools.synth import stack_config
+    from tools.synth import stack_settings
 
-    config, secret_keys = stack_config(template.stack)
-    settings = load_settings(template.stack, config, secret_keys=frozenset(secret_keys))
+    settings = stack_settings(template.stack)
     totals: dict[str, list[float]] = {}
     for item in estimate(template, dict(settings.workload), {"logs": settings.log_retention_days}):
         entry = totals.setdefault(item.service, [0.0, 0.0])
@@ -180,8 +178,8 @@ def render_diff(base: Template, head: Template) -> str:
 
 
 def main(argv: list[str] | None = None, document: Mapping[str, Any] | None = None) -> int:
-    from components.settings import SettingsError, load_settings
-    from tools.synth import config_overrides, stack_config, synth
+    from components.settings import SettingsError
+    from tools.synth import config_overrides, stack_settings, synth
 
     parser = argparse.ArgumentParser(prog="python -m tools.plan", description=__doc__.splitlines()[0])
     parser.add_argument("stack", nargs="?")
@@ -200,8 +198,7 @@ def main(argv: list[str] | None = None, document: Mapping[str, Any] | None = Non
     try:
         overrides = config_overrides(args.config)
         document = document or synth(args.stack, overrides).as_json()
-        config, secret_keys = stack_config(args.stack)
-        production = load_settings(args.stack, {**config, **overrides}, secret_keys=frozenset(secret_keys)).production
+        production = stack_settings(args.stack, overrides).production
     except (SettingsError, FileNotFoundError, ValueError) as error:
         print(error, file=sys.stderr)
         return 2

@@ -15,11 +15,9 @@ from policy.rules import ERROR, Finding, evaluate
 
 
 def findings_for(stack: str) -> list[Finding]:
-    from components.settings import load_settings
-    from tools.synth import stack_config, synth
+    from tools.synth import stack_settings, synth
 
-    config, secret_keys = stack_config(stack)
-    production = load_settings(stack, config, secret_keys=frozenset(secret_keys)).production
+    production = stack_settings(stack).production
     return evaluate(synth(stack).as_json()["resources"], production=production)
 
 

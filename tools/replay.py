@@ -41,8 +41,8 @@ def start_replay(events: Any, template: Template, start: datetime, end: datetime
 
 
 def main(argv: list[str] | None = None, events: Any = None) -> int:
-    from components.settings import SettingsError, load_settings
-    from tools.synth import stack_config, synth
+    from components.settings import SettingsError
+    from tools.synth import stack_settings, synth
 
     parser = argparse.ArgumentParser(prog="python -m tools.replay", description=__doc__.splitlines()[0])
     parser.add_argument("stack")
@@ -53,8 +53,7 @@ def main(argv: list[str] | None = None, events: Any = None) -> int:
     args = parser.parse_args(argv)
     try:
         template = Template(synth(args.stack).as_json())
-        config, secret_keys = stack_config(args.stack)
-        region = load_settings(args.stack, config, secret_keys=frozenset(secret_keys)).region
+        region = stack_settings(args.stack).region
     except (SettingsError, FileNotFoundError) as error:
         print(error, file=sys.stderr)
         return 2

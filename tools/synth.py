@@ -84,6 +84,14 @@ def synth(stack: str, config_overrides: dict[str, str] | None = None, *, preview
         os.chdir(previous_cwd)
 
 
+def stack_settings(stack: str, overrides: dict[str, str] | None = None, root: Path = PROJECT_ROOT) -> Any:
+    """The stack's validated settings, as the program would load them (for the offline tools)."""
+    from components.settings import load_settings
+
+    config, secret_keys = stack_config(stack, root)
+    return load_settings(stack, {**config, **(overrides or {})}, secret_keys=frozenset(secret_keys))
+
+
 def main(argv: list[str] | None = None) -> int:
     from components.settings import SettingsError
 

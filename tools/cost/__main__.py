@@ -18,11 +18,9 @@ from tools.template import Template
 
 
 def report(stack: str) -> tuple[Template, list, object]:
-    from components.settings import load_settings
-    from tools.synth import stack_config, synth
+    from tools.synth import stack_settings, synth
 
-    config, secret_keys = stack_config(stack)
-    settings = load_settings(stack, config, secret_keys=frozenset(secret_keys))
+    settings = stack_settings(stack)
     template = Template(synth(stack).as_json())
     return template, estimate(template, dict(settings.workload), {"logs": settings.log_retention_days}), settings
 
