@@ -118,7 +118,8 @@ class FanOut(pulumi.ComponentResource):
                         "maximum_retry_attempts": events.maximum_retry_attempts}
         queue = None
         if subscriber.target == QUEUE:
-            timeout = function_defaults(ctx.settings, subscriber.consumer)["timeout"]
+            sizing = function_defaults(ctx.settings, subscriber.consumer, f"{base}-consumer")
+            timeout = sizing["timeout"]
             queue = build_queue(ctx, f"{base}-queue", QueueSpec(
                 consumer_timeout_seconds=timeout, queue_statements=[_sends_from(rule.arn)]), self)
             consumer = build_function(ctx, f"{base}-consumer", _with_grants(
@@ -131,6 +132,10 @@ class FanOut(pulumi.ComponentResource):
                 batch_size=10,
                 maximum_batching_window_in_seconds=1,
                 function_response_types=["ReportBatchItemFailures"],
+                # Never poll faster than the reserved concurrency allows: throttled batches go back to
+                # the queue and burn receive counts until good messages are dead-lettered.
+                scaling_config=({"maximum_concurrency": max(2, sizing["reserved_concurrent_executions"])}
+                                if sizing["reserved_concurrent_executions"] else None),
                 opts=ctx.options(self),
             )
             target_arn: pulumi.Input[str] = queue.queue.arn

@@ -50,10 +50,14 @@ def test_queue_and_dlq_policies_let_only_their_rule_send(prod) -> None:
                           "Resource": allow[0]["Resource"]}]
 
 
-def test_queue_targets_have_partial_batch_consumers(prod) -> None:
+def test_queue_targets_have_partial_batch_consumers_polling_within_their_reserved_concurrency(prod) -> None:
     mappings = by_name(prod, "aws:lambda/eventSourceMapping:EventSourceMapping")
+    functions = by_name(prod, "aws:lambda/function:Function")
     for name in ("fulfilment", "notifications", "analytics"):
-        assert mappings[f"{name}-consumer-events"]["functionResponseTypes"] == ["ReportBatchItemFailures"]
+        mapping = mappings[f"{name}-consumer-events"]
+        assert mapping["functionResponseTypes"] == ["ReportBatchItemFailures"]
+        reserved = functions[f"{name}-consumer"]["reservedConcurrentExecutions"]
+        assert mapping["scalingConfig"]["maximumConcurrency"] <= max(2, reserved)
 
 
 def test_lambda_target_permission_scoped_to_its_rule_and_async_failures_kept(prod) -> None:
