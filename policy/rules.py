@@ -407,6 +407,13 @@ def _queue_sizing(resources: list[Mapping[str, Any]], functions: Mapping[str, An
         queue = by_name.get(source.rsplit(":", 1)[-1]) if ":sqs:" in source else None
         function = functions.get(str(mapping["inputs"].get("functionName", "")).rsplit(":", 1)[-1])
         if queue and function:
+            reserved = function["inputs"].get("reservedConcurrentExecutions")
+            ceiling = (mapping["inputs"].get("scalingConfig") or {}).get("maximumConcurrency")
+            if isinstance(reserved, (int, float)) and reserved > 0 and (ceiling is None or ceiling > max(2, reserved)):
+                findings.append(Finding("G2", ERROR, mapping["urn"],
+                                        f"polls with more concurrency ({ceiling or 'unbounded'}) than the consumer's "
+                                        f"reserved {int(reserved)}: throttled batches burn receive counts.",
+                                        "set scaling_config maximum_concurrency to the reserved concurrency."))
             visibility = queue["inputs"].get("visibilityTimeoutSeconds", 30)
             timeout = function["inputs"].get("timeout", 3)
             if not unknown(visibility) and not unknown(timeout) and visibility < 6 * timeout:

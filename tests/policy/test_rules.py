@@ -197,3 +197,13 @@ def test_g6_alarm_topics_and_g7_required_tags() -> None:
     tagged = resource("pulumi:providers:aws", "p", defaultTags=json.dumps(
         {"tags": {"environment": "dev", "service": "s", "owner": "o", "cost-center": "c"}}))
     assert "G7" in {f.rule for f in check_stack([bare])} and "G7" not in {f.rule for f in check_stack([tagged])}
+
+
+def test_g2_sqs_consumers_poll_within_their_reserved_concurrency() -> None:
+    function = resource("aws:lambda/function:Function", "f", name="fn", timeout=10, reservedConcurrentExecutions=5)
+    queue = resource("aws:sqs/queue:Queue", "q", name="work", visibilityTimeoutSeconds=60)
+    unbounded = resource("aws:lambda/eventSourceMapping:EventSourceMapping", "m", functionName="fn",
+                         eventSourceArn="arn:aws:sqs:us-east-1:1:work")
+    assert "G2" in {f.rule for f in check_stack([function, queue, unbounded])}
+    bounded = {**unbounded, "inputs": {**unbounded["inputs"], "scalingConfig": {"maximumConcurrency": 5}}}
+    assert "G2" not in {f.rule for f in check_stack([function, queue, bounded])}
