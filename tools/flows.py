@@ -83,7 +83,7 @@ def edges(template: Template) -> tuple[dict[str, tuple[str, str]], set[tuple[str
 
 def mermaid(template: Template) -> str:
     nodes, links = edges(template)
-    prefix = f"{template.resources and _service_prefix(template)}"
+    prefix = _service_prefix(template)
     lines = ["flowchart LR"]
     for node, (kind, name) in sorted(nodes.items()):
         left, right = SHAPES[kind]
