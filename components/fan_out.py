@@ -18,10 +18,18 @@ import pulumi_aws as aws
 
 from components.core.alarms import AlarmSpec, build_alarms
 from components.core.context import StackContext
-from components.core.function import BuiltFunction, FunctionSpec, build_function, function_defaults
+from components.core.function import BuiltFunction, FunctionSpec, allow_invoke, build_function, function_defaults
 from components.core.iam import Grant, deny_insecure_transport, policy_document
 from components.core.naming import physical_name
-from components.core.queue import BuiltDeadLetterQueue, BuiltQueue, QueueSpec, build_dead_letter_queue, build_queue
+from components.core.queue import (
+    BuiltDeadLetterQueue,
+    BuiltQueue,
+    QueueSpec,
+    build_dead_letter_queue,
+    build_queue,
+    connect_consumer,
+    consumer_grant,
+)
 
 COMPONENT_TYPE = "serverless:index:FanOut"
 TOPIC_COMPONENT_TYPE = "serverless:index:TopicFanOut"
@@ -118,39 +126,17 @@ class FanOut(pulumi.ComponentResource):
                         "maximum_retry_attempts": events.maximum_retry_attempts}
         queue = None
         if subscriber.target == QUEUE:
-            sizing = function_defaults(ctx.settings, subscriber.consumer, f"{base}-consumer")
-            timeout = sizing["timeout"]
+            timeout = function_defaults(ctx.settings, subscriber.consumer, f"{base}-consumer")["timeout"]
             queue = build_queue(ctx, f"{base}-queue", QueueSpec(
                 consumer_timeout_seconds=timeout, queue_statements=[_sends_from(rule.arn)]), self)
-            consumer = build_function(ctx, f"{base}-consumer", _with_grants(
-                subscriber.consumer, Grant(["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
-                                            "sqs:ChangeMessageVisibility"], [queue.queue.arn])), self)
-            aws.lambda_.EventSourceMapping(
-                f"{base}-consumer-events",
-                event_source_arn=queue.queue.arn,
-                function_name=consumer.target_arn,
-                batch_size=10,
-                maximum_batching_window_in_seconds=1,
-                function_response_types=["ReportBatchItemFailures"],
-                # Never poll faster than the reserved concurrency allows: throttled batches go back to
-                # the queue and burn receive counts until good messages are dead-lettered.
-                scaling_config=({"maximum_concurrency": max(2, sizing["reserved_concurrent_executions"])}
-                                if sizing["reserved_concurrent_executions"] else None),
-                opts=ctx.options(self),
-            )
+            consumer = build_function(ctx, f"{base}-consumer", _with_grants(subscriber.consumer, consumer_grant(queue)),
+                                      self)
+            connect_consumer(ctx, f"{base}-consumer-events", queue, consumer, self)
             target_arn: pulumi.Input[str] = queue.queue.arn
         else:
             consumer = build_function(ctx, f"{base}-consumer", _with_grants(
                 subscriber.consumer, Grant(["sqs:SendMessage"], [dead_letters.queue.arn])), self)
-            aws.lambda_.Permission(
-                f"{base}-invoke",
-                action="lambda:InvokeFunction",
-                function=consumer.function.name,
-                qualifier=consumer.qualifier,
-                principal="events.amazonaws.com",
-                source_arn=rule.arn,
-                opts=ctx.options(self),
-            )
+            allow_invoke(ctx, f"{base}-invoke", consumer, "events.amazonaws.com", rule.arn, self)
             # EventBridge hands the event over asynchronously: failures of the function's own
             # retries go to the same DLQ instead of vanishing.
             aws.lambda_.FunctionEventInvokeConfig(

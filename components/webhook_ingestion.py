@@ -19,7 +19,16 @@ from components.core.function import BuiltFunction, FunctionSpec, build_function
 from components.core.http_api import BuiltHttpApi, Route, build_http_api, connect_routes, route_alarm_specs
 from components.core.iam import Grant
 from components.core.naming import physical_name
-from components.core.queue import BuiltQueue, QueueSpec, build_queue
+from components.core.queue import (
+    FIFO_MAX_BATCH,
+    BuiltQueue,
+    QueueConfigError,
+    QueueSpec,
+    build_queue,
+    connect_consumer,
+    consumer_grant,
+    polling_ceiling,
+)
 from components.core.table import BuiltTable, build_table, idempotency_table
 from components.settings import SecretValue
 from lambdas.shared import webhook_schema as names
@@ -29,8 +38,6 @@ COMPONENT_TYPE = "serverless:index:WebhookIngestion"
 # The receiver only verifies and enqueues: small and quick, so a slow dependency cannot pile up calls.
 RECEIVER_MEMORY_MB = 256
 RECEIVER_TIMEOUT_SECONDS = 5
-FIFO_MAX_BATCH = 10
-WORKER_QUEUE_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility")
 
 
 class WebhookConfigError(ValueError):
@@ -74,11 +81,10 @@ def validate_args(ctx: StackContext, args: WebhookIngestionArgs) -> None:
         problems.append(f"a FIFO source takes at most {FIFO_MAX_BATCH} messages per batch (webhookBatchSize)")
     if not args.fifo and webhooks.batch_size > 10 and webhooks.batching_window_seconds < 1:
         problems.append("batches above 10 messages need webhookBatchingWindowSeconds of at least 1")
-    if reserved is not None and webhooks.max_concurrency > reserved:
-        problems.append(
-            f"webhookMaxConcurrency ({webhooks.max_concurrency}) exceeds the worker's reserved concurrency ({reserved}): "
-            "throttled batches would burn receive counts and dead-letter good messages"
-        )
+    try:  # checked here too, so a bad setting fails before anything is registered
+        polling_ceiling(reserved, webhooks.max_concurrency)
+    except QueueConfigError as error:
+        problems.append(f"webhookMaxConcurrency: {error}")
     if problems:
         raise WebhookConfigError(f"webhook source '{args.source}': " + "; ".join(problems))
 
@@ -163,19 +169,12 @@ class WebhookIngestion(pulumi.ComponentResource):
             },
             grants=(
                 *args.worker.grants,
-                Grant(list(WORKER_QUEUE_ACTIONS), [self.queue.queue.arn]),
+                consumer_grant(self.queue),
                 Grant(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
                       self.idempotency.arns()),
             ),
         ), self)
-        aws.lambda_.EventSourceMapping(
-            f"{name}-worker-events",
-            event_source_arn=self.queue.queue.arn,
-            function_name=worker.target_arn,
-            batch_size=min(webhooks.batch_size, FIFO_MAX_BATCH) if args.fifo else webhooks.batch_size,
-            maximum_batching_window_in_seconds=None if args.fifo else webhooks.batching_window_seconds,
-            scaling_config={"maximum_concurrency": webhooks.max_concurrency},
-            function_response_types=["ReportBatchItemFailures"],
-            opts=ctx.options(self),
-        )
+        connect_consumer(ctx, f"{name}-worker-events", self.queue, worker, self, batch_size=webhooks.batch_size,
+                         batching_window_seconds=webhooks.batching_window_seconds,
+                         max_concurrency=webhooks.max_concurrency, fifo=args.fifo)
         return worker

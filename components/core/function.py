@@ -63,6 +63,7 @@ class BuiltFunction:
     timeout_seconds: int
     memory_mb: int
     alias: aws.lambda_.Alias | None = None
+    reserved_concurrency: int | None = None
     alarms: dict[str, aws.cloudwatch.MetricAlarm] = field(default_factory=dict)
 
     @property
@@ -214,6 +215,21 @@ def build_function(ctx: StackContext, name: str, spec: FunctionSpec, parent: pul
         timeout_seconds=sizing["timeout"],
         memory_mb=sizing["memory_size"],
         alias=alias,
+        reserved_concurrency=sizing["reserved_concurrent_executions"],
     )
     built.alarms = build_alarms(ctx, name, function_alarm_specs(settings.alarms, function.name, built.timeout_seconds), parent)
     return built
+
+
+def allow_invoke(ctx: StackContext, name: str, function: BuiltFunction, principal: str,
+                 source_arn: pulumi.Input[str], parent: pulumi.Resource) -> aws.lambda_.Permission:
+    """Let one AWS service invoke the function (its alias, if any), from one source ARN only."""
+    return aws.lambda_.Permission(
+        name,
+        action="lambda:InvokeFunction",
+        function=function.function.name,
+        qualifier=function.qualifier,
+        principal=principal,
+        source_arn=source_arn,
+        opts=ctx.options(parent),
+    )

@@ -11,7 +11,7 @@ import pulumi_aws as aws
 
 from components.core.alarms import AlarmSpec
 from components.core.context import StackContext
-from components.core.function import BuiltFunction
+from components.core.function import BuiltFunction, allow_invoke
 from components.core.logs import build_log_group
 from components.core.naming import physical_name
 from components.settings import AlarmSettings
@@ -123,15 +123,8 @@ def connect_routes(ctx: StackContext, name: str, http_api: BuiltHttpApi, functio
         timeout_milliseconds=min(30_000, (function.timeout_seconds + 1) * 1000),
         opts=ctx.options(parent),
     )
-    aws.lambda_.Permission(
-        f"{name}-invoke",
-        action="lambda:InvokeFunction",
-        function=function.function.name,
-        qualifier=function.qualifier,
-        principal="apigateway.amazonaws.com",
-        source_arn=pulumi.Output.concat(http_api.api.execution_arn, "/*/*"),
-        opts=ctx.options(parent),
-    )
+    allow_invoke(ctx, f"{name}-invoke", function, "apigateway.amazonaws.com",
+                 pulumi.Output.concat(http_api.api.execution_arn, "/*/*"), parent)
     for route in routes:
         protected = not route.public
         aws.apigatewayv2.Route(

@@ -11,7 +11,8 @@ import pulumi_aws as aws
 
 from components.core.alarms import build_alarm, dlq_depth_spec, queue_age_spec
 from components.core.context import StackContext
-from components.core.iam import deny_insecure_transport, policy_document
+from components.core.function import BuiltFunction
+from components.core.iam import Grant, deny_insecure_transport, policy_document
 from components.core.naming import physical_name
 
 FOURTEEN_DAYS = 14 * 24 * 3600
@@ -20,6 +21,10 @@ MAX_VISIBILITY_TIMEOUT = 12 * 3600
 # AWS Lambda: a queue's visibility timeout should be at least six times the consuming function's
 # timeout, so a message is not received again while a retried batch is still in flight.
 VISIBILITY_TIMEOUT_FACTOR = 6
+
+
+CONSUMER_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility")
+FIFO_MAX_BATCH = 10
 
 
 class QueueConfigError(ValueError):
@@ -161,5 +166,43 @@ def _tls_only_policy(ctx: StackContext, name: str, queue: aws.sqs.Queue, stateme
         policy=policy_document(
             [deny_insecure_transport("sqs:*", [queue.arn]), *({**s, "Resource": queue.arn} for s in statements)]
         ),
+        opts=ctx.options(parent),
+    )
+
+
+def consumer_grant(queue: BuiltQueue) -> Grant:
+    """What a function's event source mapping needs on the queue it drains."""
+    return Grant(list(CONSUMER_ACTIONS), [queue.queue.arn])
+
+
+def polling_ceiling(reserved: int | None, requested: int | None = None) -> int | None:
+    """The mapping's maximum concurrency: as requested, never above the consumer's reserved
+    concurrency (SQS's floor is 2). Throttled batches go back to the queue and burn receive
+    counts until good messages are dead-lettered."""
+    allowed = max(2, reserved) if reserved else None
+    if requested is None:
+        return allowed
+    if allowed is not None and requested > allowed:
+        raise QueueConfigError(
+            f"maximum concurrency {requested} exceeds the consumer's reserved concurrency ({reserved}): throttled "
+            "batches would burn receive counts and dead-letter good messages"
+        )
+    return requested
+
+
+def connect_consumer(ctx: StackContext, name: str, queue: BuiltQueue, consumer: BuiltFunction, parent: pulumi.Resource,
+                     *, batch_size: int = 10, batching_window_seconds: int = 1, max_concurrency: int | None = None,
+                     fifo: bool = False) -> aws.lambda_.EventSourceMapping:
+    """The one SQS event source mapping: partial batch responses, polling within the consumer's
+    reserved concurrency, and no batching window on FIFO queues (which do not support one)."""
+    ceiling = polling_ceiling(consumer.reserved_concurrency, max_concurrency)
+    return aws.lambda_.EventSourceMapping(
+        name,
+        event_source_arn=queue.queue.arn,
+        function_name=consumer.target_arn,
+        batch_size=min(batch_size, FIFO_MAX_BATCH) if fifo else batch_size,
+        maximum_batching_window_in_seconds=None if fifo else batching_window_seconds,
+        scaling_config={"maximum_concurrency": ceiling} if ceiling else None,
+        function_response_types=["ReportBatchItemFailures"],
         opts=ctx.options(parent),
     )
