@@ -18,6 +18,9 @@ ERROR, WARNING = "error", "warning"
 UNKNOWN = "[unknown]"
 SUPPORTED_RUNTIMES = ("python3.11", "python3.12", "python3.13", "python3.14")
 REQUIRED_TAGS = ("environment", "service", "owner", "cost-center")
+# Actions with no resource-level permissions: '*' is their only valid resource. The function
+# builder's Grant check (components/core/iam.py) keeps the same list; a test pins them equal.
+ACTIONS_WITHOUT_RESOURCE_TYPES = frozenset({"xray:PutTraceSegments", "xray:PutTelemetryRecords", "dynamodb:ListStreams"})
 ASYNC_PRINCIPALS = ("events.amazonaws.com", "sns.amazonaws.com", "s3.amazonaws.com", "scheduler.amazonaws.com",
                     "iot.amazonaws.com")
 
@@ -98,8 +101,7 @@ def _no_star(inputs: Mapping[str, Any]) -> str | None:
         if any(a == "*" or a.endswith(":*") for a in actions):
             return f"allows wildcard actions {actions}."
         resources = _as_list(statement.get("Resource", []))
-        # '*' is the only resource some actions accept (X-Ray, dynamodb:ListStreams).
-        star_ok = all(a.startswith("xray:") or a == "dynamodb:ListStreams" for a in actions)
+        star_ok = all(a in ACTIONS_WITHOUT_RESOURCE_TYPES for a in actions)
         if "*" in resources and not star_ok:
             return f"allows {actions} on every resource ('*')."
     return None

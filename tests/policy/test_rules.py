@@ -207,3 +207,10 @@ def test_g2_sqs_consumers_poll_within_their_reserved_concurrency() -> None:
     assert "G2" in {f.rule for f in check_stack([function, queue, unbounded])}
     bounded = {**unbounded, "inputs": {**unbounded["inputs"], "scalingConfig": {"maximumConcurrency": 5}}}
     assert "G2" not in {f.rule for f in check_stack([function, queue, bounded])}
+
+
+def test_the_policy_and_the_grant_check_agree_on_star_only_actions() -> None:
+    from components.core.iam import ACTIONS_WITHOUT_RESOURCE_TYPES as GRANTS
+    from policy.rules import ACTIONS_WITHOUT_RESOURCE_TYPES as RULES
+
+    assert GRANTS == RULES
