@@ -44,7 +44,7 @@ def start_redrive(sqs: Any, queue_name: str, dlq_name: str, rate: int | None) ->
 
 def main(argv: list[str] | None = None, sqs: Any = None) -> int:
     from components.settings import SettingsError
-    from tools.synth import stack_settings, synth
+    from tools.synth import offline_stack
 
     parser = argparse.ArgumentParser(prog="python -m tools.redrive", description=__doc__.splitlines()[0])
     parser.add_argument("stack")
@@ -54,8 +54,7 @@ def main(argv: list[str] | None = None, sqs: Any = None) -> int:
     parser.add_argument("--rate", type=int, default=None, help="messages per second (default: as fast as SQS allows)")
     args = parser.parse_args(argv)
     try:
-        template = Template(synth(args.stack).as_json())
-        region = stack_settings(args.stack).region
+        template, settings = offline_stack(args.stack)
     except (SettingsError, FileNotFoundError) as error:
         print(error, file=sys.stderr)
         return 2
@@ -73,7 +72,7 @@ def main(argv: list[str] | None = None, sqs: Any = None) -> int:
     if sqs is None:
         import boto3
 
-        sqs = boto3.client("sqs", region_name=region)
+        sqs = boto3.client("sqs", region_name=settings.region)
     name, dlq = queues[args.queue]
     if args.status:
         tasks = sqs.list_message_move_tasks(SourceArn=queue_arn(sqs, dlq), MaxResults=10).get("Results", [])

@@ -42,7 +42,7 @@ def start_replay(events: Any, template: Template, start: datetime, end: datetime
 
 def main(argv: list[str] | None = None, events: Any = None) -> int:
     from components.settings import SettingsError
-    from tools.synth import stack_settings, synth
+    from tools.synth import offline_stack
 
     parser = argparse.ArgumentParser(prog="python -m tools.replay", description=__doc__.splitlines()[0])
     parser.add_argument("stack")
@@ -52,15 +52,14 @@ def main(argv: list[str] | None = None, events: Any = None) -> int:
     parser.add_argument("--status", metavar="REPLAY", help="show a replay's state instead of starting one")
     args = parser.parse_args(argv)
     try:
-        template = Template(synth(args.stack).as_json())
-        region = stack_settings(args.stack).region
+        template, settings = offline_stack(args.stack)
     except (SettingsError, FileNotFoundError) as error:
         print(error, file=sys.stderr)
         return 2
     if events is None:
         import boto3
 
-        events = boto3.client("events", region_name=region)
+        events = boto3.client("events", region_name=settings.region)
     if args.status:
         replay = events.describe_replay(ReplayName=args.status)
         print(f"{replay['ReplayName']}: {replay['State']} {replay.get('StateReason', '')}".rstrip())

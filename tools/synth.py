@@ -92,6 +92,13 @@ def stack_settings(stack: str, overrides: dict[str, str] | None = None, root: Pa
     return load_settings(stack, {**config, **(overrides or {})}, secret_keys=frozenset(secret_keys))
 
 
+def offline_stack(stack: str) -> tuple[Any, Any]:
+    """The stack's synth output (as a Template) and its settings, for the operator tools."""
+    from tools.template import Template
+
+    return Template(synth(stack).as_json()), stack_settings(stack)
+
+
 def main(argv: list[str] | None = None) -> int:
     from components.settings import SettingsError
 

@@ -18,10 +18,9 @@ from tools.template import Template
 
 
 def report(stack: str) -> tuple[Template, list, object]:
-    from tools.synth import stack_settings, synth
+    from tools.synth import offline_stack
 
-    settings = stack_settings(stack)
-    template = Template(synth(stack).as_json())
+    template, settings = offline_stack(stack)
     return template, estimate(template, dict(settings.workload), {"logs": settings.log_retention_days}), settings
 
 
