@@ -276,6 +276,8 @@ class _Collector:
 
     def _parse(self, name: str, spec: KeySpec, raw: Any) -> Any:
         try:
+            if spec.type == "object":
+                return _mapping(raw)
             if spec.type == "array":
                 items = json.loads(raw) if isinstance(raw, str) else raw
                 if not isinstance(items, list):
@@ -324,6 +326,23 @@ class _Collector:
             self.problem(name, f"must be one of {shown} (got {value!r}){hint}")
         return value
 
+
+
+def _mapping(raw: Any) -> dict[str, Any]:
+    """An ``object`` setting: the runtime hands it over as JSON; a YAML string (the form these
+    settings had before they were declared ``object``, still handy with ``-c``) parses the same."""
+    import yaml
+
+    if isinstance(raw, str):
+        try:
+            raw = yaml.safe_load(raw) if raw.strip() else {}
+        except yaml.YAMLError as error:
+            raise ValueError(f"is not valid YAML or JSON ({str(error).splitlines()[0]})") from None
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ValueError("must be a mapping")
+    return raw
 
 
 def _suggest(word: str, candidates: list[str]) -> str:
@@ -571,14 +590,8 @@ def _jobs(c: _Collector) -> JobSettings:
 
 
 def _function_memory(c: _Collector) -> dict[str, int]:
-    import yaml
-
-    try:
-        overrides = yaml.safe_load(c.value("functionMemoryMb") or "{}") or {}
-    except yaml.YAMLError:
-        overrides = None
-    if not isinstance(overrides, dict):
-        c.problem("functionMemoryMb", "must be a YAML mapping of function name to MB, e.g. {api-orders: 768}")
+    overrides = c.value("functionMemoryMb")
+    if overrides is None:  # already reported as not a mapping
         return {}
     for function, memory in overrides.items():
         if isinstance(memory, bool) or not isinstance(memory, int) or not MEMORY_RANGE_MB[0] <= memory <= MEMORY_RANGE_MB[1]:
@@ -591,16 +604,8 @@ WORKLOAD_SECTIONS = ("functions", "tables", "streams", "events", "topics", "logs
 
 
 def _workload(c: _Collector) -> dict[str, Any]:
-    import yaml
-
-    text = c.value("workload") or "{}"
-    try:
-        workload = yaml.safe_load(text) or {}
-    except yaml.YAMLError as error:
-        c.problem("workload", f"is not valid YAML ({str(error).splitlines()[0]})")
-        return {}
-    if not isinstance(workload, dict):
-        c.problem("workload", "must be a mapping of sections")
+    workload = c.value("workload")
+    if workload is None:  # already reported as not a mapping
         return {}
     for section in workload:
         if section not in WORKLOAD_SECTIONS:

@@ -159,7 +159,7 @@ def test_pulumi_yaml_declares_every_key_with_type_and_description() -> None:
     declared = yaml.safe_load(PROJECT_FILE.read_text())["config"]
     assert declared, "Pulumi.yaml declares no config"
     for name, declaration in declared.items():
-        assert declaration.get("type") in {"string", "integer", "boolean", "array"}, name
+        assert declaration.get("type") in {"string", "integer", "boolean", "array", "object"}, name
         assert declaration.get("description"), name
         if declaration["type"] == "array":
             assert declaration.get("items", {}).get("type"), name
@@ -171,7 +171,7 @@ def test_pulumi_yaml_declares_every_key_with_type_and_description() -> None:
 def test_stack_files_only_set_declared_keys_with_the_declared_type(stack: str) -> None:
     _, specs = load_schema()
     document = yaml.safe_load((PROJECT_FILE.parent / f"Pulumi.{stack}.yaml").read_text())
-    python_types = {"string": str, "integer": int, "boolean": bool, "array": list}
+    python_types = {"string": str, "integer": int, "boolean": bool, "array": list, "object": dict}
     for full, value in document["config"].items():
         namespace, _, name = full.partition(":")
         assert namespace == PROJECT, full

@@ -164,7 +164,7 @@ def test_function_alarms_errors_throttles_and_duration_near_timeout(run_builder,
 
 
 def test_stack_setting_overrides_one_functions_memory(run_builder, lambdas_root) -> None:
-    out = run_builder(build_sample(lambdas_root), "dev", functionMemoryMb="{sample: 1769}")
+    out = run_builder(build_sample(lambdas_root), "dev", functionMemoryMb={"sample": 1769})
     assert out.template.one(FUNCTION)["inputs"]["memorySize"] == 1769
 
 
@@ -173,4 +173,4 @@ def test_bad_memory_overrides_are_settings_errors() -> None:
     from tests.conftest import settings_for
 
     with pytest.raises(SettingsError, match=r"functionMemoryMb\.api-orders"):
-        settings_for("dev", functionMemoryMb="{api-orders: 64}")
+        settings_for("dev", functionMemoryMb={"api-orders": 64})
