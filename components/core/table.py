@@ -109,7 +109,11 @@ def _index(index: IndexSpec) -> dict[str, object]:
         projection = {"projection_type": "KEYS_ONLY"}
     elif index.projection:
         projection = {"projection_type": "INCLUDE", "non_key_attributes": list(index.projection)}
-    return {"name": index.name, "hash_key": index.partition_key, "range_key": index.sort_key, **projection}
+    # key_schemas, not the GSI's hash_key/range_key: pulumi-aws 7 deprecates those.
+    key_schemas = [{"attribute_name": index.partition_key, "key_type": "HASH"}]
+    if index.sort_key:
+        key_schemas.append({"attribute_name": index.sort_key, "key_type": "RANGE"})
+    return {"name": index.name, "key_schemas": key_schemas, **projection}
 
 
 def _check(spec: TableSpec) -> None:
