@@ -13,6 +13,7 @@ from components.settings import load_settings
 from components.stream_processor import StreamProcessor
 from components.webhook_ingestion import WebhookIngestion
 from system.analytics import activity_args
+from system.concurrency import check_concurrency
 from system.fanout import subscribers
 from system.jobs import job_args
 from system.orders import orders_api_args
@@ -21,6 +22,7 @@ from system.payments import payments_webhook_args
 
 # Validates every setting before a single resource is registered.
 settings = load_settings(pulumi.get_stack())
+check_concurrency(settings)  # AWS would refuse the reservations halfway through `pulumi up`
 provider = stack_provider(settings)
 platform = Platform("platform", settings, provider)
 ctx = platform.context

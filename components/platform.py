@@ -9,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.core.alarms import AlarmSpec, build_alarm, build_alarms, scheduler_alarm_specs
-from components.core.context import StackContext
+from components.core.context import StackContext, child_options
 from components.core.iam import deny_insecure_transport, policy_document
 from components.core.naming import physical_name
 from components.settings import Settings
@@ -38,7 +38,7 @@ class Platform(pulumi.ComponentResource):
         super().__init__(COMPONENT_TYPE, name, None, opts)
         self._provider = provider
         account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=provider)).account_id
-        child = pulumi.ResourceOptions(parent=self, provider=provider)
+        child = child_options(self, provider)
         alarm_arns = pulumi.Output.concat("arn:aws:cloudwatch:", settings.region, ":", account_id, ":alarm:*")
 
         self.alert_key = aws.kms.Key(
@@ -109,7 +109,7 @@ class Platform(pulumi.ComponentResource):
     def _alert_topic(self, name: str, topic: str, settings: Settings, account_id: pulumi.Input[str],
                      alarm_arns: pulumi.Input[str], subscriptions: list[tuple[str, str]]) -> aws.sns.Topic:
         """A topic CloudWatch alarms in this account may publish to (over TLS), and its subscribers."""
-        child = pulumi.ResourceOptions(parent=self, provider=self._provider)
+        child = child_options(self, self._provider)
         alert_topic = aws.sns.Topic(
             f"{name}-{topic}",
             name=physical_name(settings, topic, max_length=256),

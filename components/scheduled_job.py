@@ -21,6 +21,7 @@ from components.core.function import BuiltFunction, FunctionSpec, build_function
 from components.core.iam import policy_document, service_assume_role_policy
 from components.core.naming import physical_name
 from components.core.queue import build_dead_letter_queue
+from components.settings import Settings
 
 COMPONENT_TYPE = "serverless:index:ScheduledJob"
 _RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
@@ -74,6 +75,13 @@ def heartbeat_period(args: ScheduledJobArgs) -> int:
     return period
 
 
+def single_run_reservation(settings: Settings, args: ScheduledJobArgs) -> int | None:
+    """A single-run job reserves a concurrency of 1, unless the stack reserves nothing."""
+    if not settings.concurrency_reservations:
+        return None
+    return 1 if args.single_run else args.function.reserved_concurrency
+
+
 class ScheduledJob(pulumi.ComponentResource):
     function: BuiltFunction
     schedule: aws.scheduler.Schedule
@@ -93,7 +101,8 @@ class ScheduledJob(pulumi.ComponentResource):
         enabled = args.job not in jobs.disabled
 
         self.function = build_function(ctx, name, replace(
-            args.function, reserved_concurrency=1 if args.single_run else args.function.reserved_concurrency,
+            # Without reservations (sandbox accounts) the job's own lease keeps runs from overlapping.
+            args.function, reserved_concurrency=single_run_reservation(settings, args),
         ), self)
         self.dead_letters = build_dead_letter_queue(ctx, f"{name}-dlq", self)
         role = aws.iam.Role(

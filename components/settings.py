@@ -175,6 +175,8 @@ class Settings:
     alerts: AlertSettings = field(default_factory=AlertSettings)
     workload: Mapping[str, Any] = field(default_factory=dict)
     function_memory_mb: Mapping[str, int] = field(default_factory=dict)
+    # False in sandbox accounts: no reserved or provisioned concurrency anywhere (single-run jobs included).
+    concurrency_reservations: bool = True
 
     @property
     def environment(self) -> str:
@@ -400,7 +402,9 @@ def load_settings(
     log_retention = c.one_of("logRetentionDays", LOG_RETENTION_DAYS)
     log_level = c.one_of("logLevel", LOG_LEVELS)
 
-    profiles = {function_class: _profile(c, function_class) for function_class in FUNCTION_CLASSES}
+    reservations = c.value("concurrencyReservations")
+    profiles = {function_class: _profile(c, function_class, reservations is not False)
+                for function_class in FUNCTION_CLASSES}
 
     max_receive = c.value("queueMaxReceiveCount")
     if max_receive is not None and not 3 <= max_receive <= 1000:
@@ -464,6 +468,7 @@ def load_settings(
         alerts=alerts,
         workload=workload,
         function_memory_mb=function_memory,
+        concurrency_reservations=reservations is not False,
     )
 
 
@@ -480,7 +485,7 @@ def _check_unknown_keys(c: _Collector) -> None:
             c.problems.append((key, f"is ignored by the explicit provider; set {prefix}region and tags instead"))
 
 
-def _profile(c: _Collector, function_class: str) -> FunctionProfile:
+def _profile(c: _Collector, function_class: str, reserve: bool = True) -> FunctionProfile:
     memory = c.between(f"{function_class}MemoryMb", *MEMORY_RANGE_MB, " MB")
     limit = MAX_API_TIMEOUT_SECONDS if function_class == "api" else MAX_TIMEOUT_SECONDS
     timeout_key = f"{function_class}TimeoutSeconds"
@@ -501,6 +506,8 @@ def _profile(c: _Collector, function_class: str) -> FunctionProfile:
             c.problem(provisioned_key, f"must be zero or more (got {provisioned})")
         elif provisioned and reserved is not None and provisioned > reserved:
             c.problem(provisioned_key, f"must not exceed {function_class}ReservedConcurrency ({reserved})")
+    if not reserve:  # concurrencyReservations: false (the ranges above are still checked)
+        return FunctionProfile(memory, timeout, None, 0)
     return FunctionProfile(memory, timeout, reserved, provisioned or 0)
 
 

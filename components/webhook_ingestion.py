@@ -107,9 +107,12 @@ class WebhookIngestion(pulumi.ComponentResource):
 
         self.secret = aws.secretsmanager.Secret(
             f"{name}-signing-secret",
-            name=physical_name(settings, f"{args.source}-webhook-signing-secret", max_length=512),
+            # Not "...-secret": Secrets Manager confuses a name ending in a hyphen and six
+            # characters with an ARN's random suffix (CreateSecret's Name documentation).
+            name=physical_name(settings, f"{args.source}-webhook-signing-secrets", max_length=512),
             description=f"Signing secret(s) of the {args.source} webhook, whitespace-separated while rotating",
-            recovery_window_in_days=30 if settings.production else 7,
+            # 0 deletes at once, so a destroyed dev stack can be re-created the same day under the same name.
+            recovery_window_in_days=30 if settings.production else 0,
             opts=ctx.options(self),
         )
         if args.signing_secret is not None:

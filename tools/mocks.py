@@ -13,7 +13,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -189,9 +189,24 @@ class ResourceRecord:
     custom: bool
     inputs: dict[str, Any]
     dependencies: tuple[str, ...] = ()
+    options: dict[str, Any] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
-        return {"urn": self.urn, "type": self.type, "name": self.name, "parent": self.parent, "inputs": self.inputs}
+        return {"urn": self.urn, "type": self.type, "name": self.name, "parent": self.parent, "inputs": self.inputs,
+                "options": self.options}
+
+
+def resource_options(request: Any) -> dict[str, Any]:
+    """The resource options the engine acts on, from a RegisterResource request. ``dependsOn`` is the
+    explicit ``depends_on``: the request's dependencies less those its inputs already carry."""
+    from_inputs = {urn for deps in request.propertyDependencies.values() for urn in deps.urns}
+    return {
+        "protect": bool(request.protect),
+        "deleteBeforeReplace": bool(request.deleteBeforeReplace),
+        "ignoreChanges": sorted(request.ignoreChanges),
+        "dependsOn": sorted(set(request.dependencies) - from_inputs),
+        "retainOnDelete": bool(request.retainOnDelete),
+    }
 
 
 class CapturingMonitor(pulumi_mocks.MockMonitor):
@@ -220,6 +235,7 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
             custom=bool(request.custom),
             inputs=describe(inputs),
             dependencies=tuple(sorted(request.dependencies)),
+            options=resource_options(request),
         )
         return super().RegisterResource(request)
 

@@ -3,8 +3,10 @@
     python -m tools.synth <stack>
 
 Reads ``Pulumi.yaml`` and ``Pulumi.<stack>.yaml`` (a ``secure:`` value becomes a placeholder) and
-prints ``{"project", "stack", "resources": [{"urn", "type", "name", "parent", "inputs"}]}`` with
-inputs exactly as the engine receives them. Invalid settings: the error on stderr, exit code 2.
+prints ``{"project", "stack", "resources": [{"urn", "type", "name", "parent", "inputs", "options"}]}``
+with inputs exactly as the engine receives them and ``options`` the resource options the engine
+acts on (``protect``, ``deleteBeforeReplace``, ``ignoreChanges``, ``dependsOn``, ``retainOnDelete``).
+Invalid settings: the error on stderr, exit code 2.
 """
 
 from __future__ import annotations

@@ -11,6 +11,21 @@ import pulumi_aws as aws
 from components.settings import Settings
 
 
+def child_options(parent: pulumi.Resource, provider: pulumi.ProviderResource, **extra: object) -> pulumi.ResourceOptions:
+    """Options for every resource the components create: parented, on the stack's provider, and
+    replaced delete-first.
+
+    One rule for all: each resource here either carries an explicit physical name (functions,
+    queues, tables, alarms, log groups, ...) or is the one attachment of its kind on another
+    resource (queue and topic policies, invoke configs, event source mappings, provisioned
+    concurrency, aliases). Pulumi's default create-before-delete would fail on the taken name, or
+    create the new attachment and then delete it again with the old one. A replacement happens
+    only when a property that forces it changes; it then has a short gap instead of a failed update.
+    """
+    options: dict[str, object] = {"delete_before_replace": True, **extra}
+    return pulumi.ResourceOptions(parent=parent, provider=provider, **options)  # type: ignore[arg-type]
+
+
 @dataclass(frozen=True)
 class StackContext:
     settings: Settings
@@ -28,7 +43,7 @@ class StackContext:
 
     def options(self, parent: pulumi.Resource, **extra: object) -> pulumi.ResourceOptions:
         """Options for a child: parented to its component and pinned to the stack's provider."""
-        return pulumi.ResourceOptions(parent=parent, provider=self.provider, **extra)  # type: ignore[arg-type]
+        return child_options(parent, self.provider, **extra)
 
     def arn(self, service: str, resource: str, *, region: bool = True) -> pulumi.Output[str]:
         """An ARN in this stack's account (and region), e.g. ``arn(\"logs\", \"log-group:x\")``."""

@@ -107,6 +107,8 @@ def function_defaults(settings: Settings, spec: FunctionSpec, name: str | None =
     reserved = spec.reserved_concurrency if spec.reserved_concurrency is not None else profile.reserved_concurrency
     provisioned = (spec.provisioned_concurrency if spec.provisioned_concurrency is not None
                    else profile.provisioned_concurrency)
+    if not settings.concurrency_reservations:  # sandbox accounts: nothing reserved, whatever the spec asks
+        reserved, provisioned = None, 0
     limit = MAX_API_TIMEOUT_SECONDS if spec.function_class == "api" else MAX_TIMEOUT_SECONDS
     problems = []
     if not MEMORY_RANGE_MB[0] <= memory <= MEMORY_RANGE_MB[1]:

@@ -10,10 +10,13 @@ import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from daily_summary.summary import DailySummary
+from shared.lease import Lease
 from shared.observability import logger, metrics, tracer
 from shared.orders_schema import ORDERS_TABLE_ENV, TIME_ZONE_ENV
 
-summaries = DailySummary(boto3.client("dynamodb"), os.environ[ORDERS_TABLE_ENV])
+JOB = "daily-summary"
+client = boto3.client("dynamodb")
+summaries = DailySummary(client, os.environ[ORDERS_TABLE_ENV])
 
 
 def now() -> datetime:
@@ -24,6 +27,13 @@ def now() -> datetime:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    summary = summaries.run(now(), os.environ.get(TIME_ZONE_ENV, "UTC"))
+    lease = Lease(client, summaries.table_name, JOB)
+    if not lease.acquire(now(), context.get_remaining_time_in_millis() // 1000 + 1):
+        logger.info("another summary run holds the lease; skipping")
+        return {"skipped": True}
+    try:
+        summary = summaries.run(now(), os.environ.get(TIME_ZONE_ENV, "UTC"))
+    finally:
+        lease.release(now())
     logger.info("daily summary written", extra={"date": summary["date"], "orders": summary["orders"]})
     return {"date": summary["date"], "orders": summary["orders"]}

@@ -11,10 +11,13 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from expire_unpaid_orders.expiry import Expirer
+from shared.lease import Lease
 from shared.observability import logger, metrics, tracer
 from shared.orders_schema import EXPIRE_AFTER_MINUTES_ENV, ORDERS_TABLE_ENV
 
-expirer = Expirer(boto3.client("dynamodb"), os.environ[ORDERS_TABLE_ENV])
+JOB = "expire-unpaid-orders"
+client = boto3.client("dynamodb")
+expirer = Expirer(client, os.environ[ORDERS_TABLE_ENV])
 EXPIRE_AFTER = timedelta(minutes=int(os.environ[EXPIRE_AFTER_MINUTES_ENV]))
 
 
@@ -27,7 +30,15 @@ def now() -> datetime:
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     moment = now()
-    result = expirer.run(moment, moment - EXPIRE_AFTER, context.get_remaining_time_in_millis)
+    lease = Lease(client, expirer.table_name, JOB)
+    # The lease lasts as long as this invocation can: a run that dies frees it by its timeout.
+    if not lease.acquire(moment, context.get_remaining_time_in_millis() // 1000 + 1):
+        logger.info("another expiry run holds the lease; skipping")
+        return {"skipped": True}
+    try:
+        result = expirer.run(moment, moment - EXPIRE_AFTER, context.get_remaining_time_in_millis)
+    finally:
+        lease.release(now())
     metrics.add_metric(name="OrdersExpired", unit=MetricUnit.Count, value=result.expired)
     logger.info("expiry run finished", extra=result.as_dict())
     return result.as_dict()

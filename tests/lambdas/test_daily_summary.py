@@ -82,3 +82,14 @@ def test_previous_day_handles_daylight_saving_changes() -> None:
     # The night Berlin leaves summer time (25 October 2026) has 25 hours.
     day, start, end = previous_day(datetime(2026, 10, 26, 3, 0, tzinfo=UTC), "Europe/Berlin")
     assert day.isoformat() == "2026-10-25" and end - start == timedelta(hours=25)
+
+
+def test_a_second_run_while_the_first_holds_the_lease_does_nothing(job) -> None:
+    from lambdas.shared.lease import Lease
+
+    running = Lease(job.client, TABLE, "daily-summary")
+    assert running.acquire(NOW, 300)
+    assert job() == {"skipped": True}
+    assert summary_items(job.client) == ([], [])
+    running.release(NOW)
+    assert job()["date"] == "2026-11-23"

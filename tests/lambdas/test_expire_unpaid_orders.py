@@ -114,3 +114,40 @@ def test_a_large_backlog_completes_across_several_short_runs(job, monkeypatch) -
     assert total == BACKLOG and runs >= 3
     assert {i["state"] for i in scan(client) if i.get("entity") == "order"} == {"EXPIRED"}
     assert len(outbox(client, "OrderExpired")) == BACKLOG
+
+
+def test_a_second_run_while_the_first_holds_the_lease_does_nothing(job) -> None:
+    """The overlap guard: without reserved concurrency (sandbox accounts) two runs may start."""
+    from lambdas.shared.lease import Lease
+
+    client = job.client
+    old = place(client, NOW - timedelta(minutes=LIMIT_MINUTES + 1))
+    running = Lease(client, TABLE, "expire-unpaid-orders")
+    assert running.acquire(NOW, 300)
+    assert job() == {"skipped": True}
+    assert state_of(client, old) == "PENDING"
+    running.release(NOW)
+    assert job()["expired"] == 1
+    assert state_of(client, old) == "EXPIRED"
+
+
+def test_a_lease_left_by_a_run_that_died_expires_with_its_timeout(job) -> None:
+    from lambdas.shared.lease import Lease
+
+    client = job.client
+    place(client, NOW - timedelta(minutes=LIMIT_MINUTES + 1))
+    assert Lease(client, TABLE, "expire-unpaid-orders").acquire(NOW - timedelta(seconds=301), 300)
+    assert job()["expired"] == 1  # the dead run's lease ended a second ago
+    assert job()["expired"] == 0  # and this run released its own
+
+
+def test_releasing_never_ends_another_runs_lease(job) -> None:
+    from lambdas.shared.lease import Lease
+
+    client = job.client
+    late = Lease(client, TABLE, "expire-unpaid-orders")
+    assert late.acquire(NOW - timedelta(seconds=400), 300)  # outlived its lease
+    current = Lease(client, TABLE, "expire-unpaid-orders")
+    assert current.acquire(NOW, 300)
+    late.release(NOW)
+    assert not Lease(client, TABLE, "expire-unpaid-orders").acquire(NOW, 300)

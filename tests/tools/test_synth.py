@@ -21,16 +21,22 @@ def test_cli_prints_the_documented_json(stack: str) -> None:
     document = json.loads(result.stdout)
     assert set(document) == {"project", "stack", "resources"}
     assert document["project"] == PROJECT and document["stack"] == stack
+    assert len(document["resources"]) > 100
     for resource in document["resources"]:
-        assert set(resource) == {"urn", "type", "name", "parent", "inputs"}
+        assert set(resource) == {"urn", "type", "name", "parent", "inputs", "options"}
         assert resource["urn"].startswith(f"urn:pulumi:{stack}::{PROJECT}::")
+        assert set(resource["options"]) == {"protect", "deleteBeforeReplace", "ignoreChanges", "dependsOn",
+                                            "retainOnDelete"}
     assert any(r["type"] == "serverless:index:Platform" for r in document["resources"])
     urns = [r["urn"] for r in document["resources"]]
     assert urns == sorted(urns)
 
 
 def test_cli_output_is_deterministic() -> None:
-    assert run_synth("prod").stdout == run_synth("prod").stdout
+    first, second = run_synth("prod"), run_synth("prod")
+    assert first.returncode == 0 and second.returncode == 0, first.stderr
+    assert len(json.loads(first.stdout)["resources"]) > 100
+    assert first.stdout == second.stdout
 
 
 def test_cli_inputs_are_concrete_strings_not_nulls() -> None:
