@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STACK ?= dev
 
-.PHONY: setup test lint synth plan policy bench preview up clean
+.PHONY: setup test lint synth plan policy bench preview up clean policy-venv
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -40,11 +40,20 @@ bench: setup
 	$(PY) bench/aggregator.py
 
 # Real deployments: need the Pulumi CLI and AWS credentials (see README).
-preview:
-	pulumi preview --stack $(STACK) --policy-pack policy
+# The CLI does not create a local policy pack's virtualenv: policy-venv does (policy/venv, as
+# PulumiPolicy.yaml names it), and the pack config file carries the stack's policy settings.
+policy/venv/.installed: policy/requirements.txt
+	$(PYTHON) -m venv policy/venv
+	policy/venv/bin/python -m pip install --quiet -r policy/requirements.txt
+	touch $@
 
-up:
-	pulumi up --stack $(STACK)
+policy-venv: policy/venv/.installed
+
+preview: policy-venv
+	pulumi preview --stack $(STACK) --policy-pack policy --policy-pack-config policy/$(STACK)-config.json
+
+up: policy-venv
+	pulumi up --stack $(STACK) --policy-pack policy --policy-pack-config policy/$(STACK)-config.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

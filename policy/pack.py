@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 from typing import Any
 
 from pulumi_policy import (
@@ -13,11 +15,44 @@ from pulumi_policy import (
 )
 
 try:  # run by CrossGuard from inside policy/, or imported as policy.pack by the tests
-    from rules import ERROR, PRODUCTION_RULES, RULES, Rule, check_stack
+    from rules import ERROR, PRODUCTION_RULES, RULES, Rule, check_stack, rule_problem
 except ImportError:  # pragma: no cover - the package import path
-    from policy.rules import ERROR, PRODUCTION_RULES, RULES, Rule, check_stack
+    from policy.rules import ERROR, PRODUCTION_RULES, RULES, Rule, check_stack, rule_problem
 
 PRODUCTION_SCHEMA = PolicyConfigSchema(properties={"production": {"type": "boolean"}})
+PACK_DIR = Path(__file__).resolve().parent
+
+
+def policy_name(rule: Rule) -> str:
+    """The CrossGuard policy name of a rule: the key its config takes in a policy pack config file."""
+    return _name(rule)
+
+
+def load_pack_config(path: Path) -> dict[str, dict[str, Any]]:
+    """A ``--policy-pack-config`` file read as the CLI reads it (pkg/resource/analyzer/config.go in
+    pulumi/pulumi: ``parsePolicyPackConfig`` and ``applyConfig``): each policy takes the properties
+    under its own name; ``"all"`` contributes only an enforcement level, never properties."""
+    document = json.loads(path.read_text())
+    if not isinstance(document, dict):
+        raise ValueError(f"{path}: a policy pack config is a JSON object keyed by policy name")
+    config: dict[str, dict[str, Any]] = {}
+    for name, value in document.items():
+        if name == "all" or isinstance(value, str):  # a bare string is an enforcement level
+            continue
+        if not isinstance(value, dict):
+            raise ValueError(f"{path}: the config of policy {name!r} must be an object or an enforcement level")
+        config[name] = {k: v for k, v in value.items() if k != "enforcementLevel"}
+    return config
+
+
+def production_rules_enabled(config: dict[str, dict[str, Any]]) -> set[str]:
+    """Ids of the production-only rules a pack config turns on (``{"<policy>": {"production": true}}``)."""
+    return {rule.id for rule in PRODUCTION_RULES if config.get(policy_name(rule), {}).get("production") is True}
+
+
+def stack_pack_config(stack: str) -> Path:
+    """The config file the workflows pass for a stack: policy/<stack>-config.json."""
+    return PACK_DIR / f"{stack}-config.json"
 
 
 def _level(severity: str) -> EnforcementLevel:
@@ -33,7 +68,7 @@ def _resource_policy(rule: Rule, production_only: bool = False) -> ResourceValid
         if production_only and not args.get_config().get("production", False):
             return
         if args.resource_type in rule.types:
-            problem = rule.check(args.props)
+            problem = rule_problem(rule, args.props, {"protect": bool(getattr(args.opts, "protect", False))})
             if problem:
                 report_violation(f"{problem} Fix: {rule.fix}", args.urn)
 

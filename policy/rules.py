@@ -45,6 +45,8 @@ class Rule:
     types: tuple[str, ...]
     check: Callable[[Mapping[str, Any]], str | None]  # the problem, or None when compliant
     fix: str
+    # Rules about resource options (protect, ...) get them as the synth's `options` or CrossGuard's `opts`.
+    check_options: Callable[[Mapping[str, Any]], str | None] | None = None
 
 
 def unknown(value: Any) -> bool:
@@ -240,6 +242,10 @@ def _deletion_protection(inputs: Mapping[str, Any]) -> str | None:
     return None if inputs.get("deletionProtectionEnabled") else "deletion protection is off."
 
 
+def _pulumi_protect(options: Mapping[str, Any]) -> str | None:
+    return None if options.get("protect") else "the resource is not `protect`ed: a replacement would delete its data."
+
+
 def _bus_policy_open(inputs: Mapping[str, Any]) -> str | None:
     for statement in _statements(inputs.get("policy")):
         principal = statement.get("Principal")
@@ -309,19 +315,31 @@ RULES: tuple[Rule, ...] = (
 )
 PRODUCTION_RULES: tuple[Rule, ...] = (
     Rule("G9", ERROR, "prod: DynamoDB deletion protection", ("aws:dynamodb/table:Table",), _deletion_protection,
-         "dynamodbDeletionProtection: true."),
+         "dynamodbDeletionProtection: true (the table builder then also sets protect).",
+         check_options=_pulumi_protect),
 )
 
 
-def check_resource(type_: str, inputs: Mapping[str, Any], name: str, production: bool = False) -> list[Finding]:
-    rules = RULES + (PRODUCTION_RULES if production else ())
+def check_resource(type_: str, inputs: Mapping[str, Any], name: str, production: bool | Iterable[str] = False,
+                   options: Mapping[str, Any] | None = None) -> list[Finding]:
+    """Findings for one resource. ``production``: True for every production-only rule, or the ids
+    a policy pack config turns on; ``options`` (as the synth prints them) enables the option rules."""
+    enabled = {r.id for r in PRODUCTION_RULES} if production is True else set(production or ())
+    rules = RULES + tuple(r for r in PRODUCTION_RULES if r.id in enabled)
     findings = []
     for rule in rules:
         if type_ in rule.types:
-            problem = rule.check(inputs)
+            problem = rule_problem(rule, inputs, options)
             if problem:
                 findings.append(Finding(rule.id, rule.severity, name, problem, rule.fix))
     return findings
+
+
+def rule_problem(rule: Rule, inputs: Mapping[str, Any], options: Mapping[str, Any] | None) -> str | None:
+    problems = [rule.check(inputs)]
+    if rule.check_options is not None and options is not None:
+        problems.append(rule.check_options(options))
+    return " ".join(p for p in problems if p) or None
 
 
 # Stack-level rules over the whole resource list.
@@ -485,10 +503,12 @@ def _single_invoker(resources: list[Mapping[str, Any]], functions: Mapping[str, 
             for name, found in principals.items() if len(found) > 1 and name in functions]
 
 
-def evaluate(resources: Iterable[Mapping[str, Any]], production: bool = False) -> list[Finding]:
+def evaluate(resources: Iterable[Mapping[str, Any]], production: bool | Iterable[str] = False) -> list[Finding]:
     """Every finding for a stack's synth output (resources as tools.synth prints them)."""
     resources = list(resources)
+    production = production if isinstance(production, bool) else set(production)
     findings = []
     for resource in resources:
-        findings += check_resource(resource["type"], resource["inputs"], resource["urn"], production)
+        findings += check_resource(resource["type"], resource["inputs"], resource["urn"], production,
+                                   resource.get("options"))
     return findings + check_stack(resources)

@@ -3,7 +3,10 @@
     python -m tools.policy <stack>
 
 Prints each finding (rule id, resource, what is wrong, the fix); exits 1 on any mandatory
-(error) finding, 2 on invalid settings. The same rules run in the CrossGuard pack (policy/).
+(error) finding, 2 on invalid settings. The same rules run in the CrossGuard pack (policy/), and
+production-only rules are on exactly when the CLI would turn them on: by the stack's pack config
+``policy/<stack>-config.json`` (the file the workflows pass with ``--policy-pack-config``), read
+with the CLI's semantics (see ``policy.pack.load_pack_config``).
 """
 
 from __future__ import annotations
@@ -14,11 +17,18 @@ import sys
 from policy.rules import ERROR, Finding, evaluate
 
 
+def production_rules_for(stack: str) -> set[str]:
+    from policy.pack import load_pack_config, production_rules_enabled, stack_pack_config
+
+    path = stack_pack_config(stack)
+    return production_rules_enabled(load_pack_config(path)) if path.is_file() else set()
+
+
 def findings_for(stack: str) -> list[Finding]:
     from tools.synth import stack_settings, synth
 
-    production = stack_settings(stack).production
-    return evaluate(synth(stack).as_json()["resources"], production=production)
+    stack_settings(stack)  # invalid settings fail here, with their own message
+    return evaluate(synth(stack).as_json()["resources"], production=production_rules_for(stack))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -51,3 +51,61 @@ def test_stack_policy_sees_the_whole_resource_list() -> None:
                               opts=None, provider=None, parent=None, dependencies=[], property_dependencies={})
     found = violations(stack, StackValidationArgs(resources=[function], config={}))
     assert any("G1" in message for message in found)
+
+
+# --- the pack config, read as the Pulumi CLI reads it ------------------------------------------------
+
+def test_pack_config_properties_come_only_from_the_policys_own_entry(tmp_path) -> None:
+    from policy.pack import load_pack_config, production_rules_enabled
+
+    only_all = tmp_path / "all.json"
+    only_all.write_text('{"all": {"production": true, "enforcementLevel": "mandatory"}}')
+    assert production_rules_enabled(load_pack_config(only_all)) == set()  # what the old prod-config did
+    named = tmp_path / "named.json"
+    named.write_text('{"all": "advisory", "g9-prod-dynamodb-deletion-protection": {"production": true, '
+                     '"enforcementLevel": "mandatory"}}')
+    assert load_pack_config(named) == {"g9-prod-dynamodb-deletion-protection": {"production": True}}
+    assert production_rules_enabled(load_pack_config(named)) == {"G9"}
+
+
+def test_each_stack_pack_config_turns_production_rules_on_exactly_for_production_stacks() -> None:
+    from policy.pack import policy_name
+    from tests.conftest import settings_for
+    from tools.policy import production_rules_for
+
+    assert {policy_name(r) for r in PRODUCTION_RULES} == {"g9-prod-dynamodb-deletion-protection"}
+    for stack in ("dev", "prod"):
+        expected = {r.id for r in PRODUCTION_RULES} if settings_for(stack).production else set()
+        assert production_rules_for(stack) == expected, stack
+    assert production_rules_for("prod") == {"G9"}
+
+
+def test_the_config_file_names_policies_the_pack_has() -> None:
+    import json
+
+    from policy.pack import PACK_DIR
+
+    names = {p.name for p in policies()}
+    for path in PACK_DIR.glob("*-config.json"):
+        assert set(json.loads(path.read_text())) - {"all"} <= names, path.name
+
+
+def test_g9_requires_protect_as_well_as_deletion_protection() -> None:
+    protection = by_description_prefix("G9")[0]
+    table = {"deletionProtectionEnabled": True}
+
+    def args(protect: bool) -> ResourceValidationArgs:
+        opts = type("Opts", (), {"protect": protect})()
+        return ResourceValidationArgs(resource_type="aws:dynamodb/table:Table", props=table, urn="urn:t", name="t",
+                                      opts=opts, provider=None, config={"production": True})
+
+    assert any("protect" in v for v in violations(protection, args(False)))
+    assert violations(protection, args(True)) == []
+
+
+def test_policy_pack_has_a_version() -> None:
+    import yaml
+
+    from policy.pack import PACK_DIR
+
+    assert yaml.safe_load((PACK_DIR / "PulumiPolicy.yaml").read_text())["version"]

@@ -214,3 +214,13 @@ def test_the_policy_and_the_grant_check_agree_on_star_only_actions() -> None:
     from policy.rules import ACTIONS_WITHOUT_RESOURCE_TYPES as RULES
 
     assert GRANTS == RULES
+
+
+def test_g9_checks_protect_from_the_synth_options(synth_stack) -> None:
+    template = synth_stack("prod")
+    assert not [f for f in evaluate(template.resources, production=True) if f.rule == "G9"]
+    unprotected = [{**r, "options": {**r["options"], "protect": False}} if r["type"] == "aws:dynamodb/table:Table"
+                   else r for r in template.resources]
+    found = [f for f in evaluate(unprotected, production=True) if f.rule == "G9"]
+    assert len(found) == len(template.of_type("aws:dynamodb/table:Table")) >= 3
+    assert all("protect" in f.problem for f in found)
