@@ -33,6 +33,8 @@ MEMORY_RANGE_MB = (128, 10240)
 MAX_TIMEOUT_SECONDS = 900
 # API Gateway's integration timeout is 30 s; a function must answer before it.
 MAX_API_TIMEOUT_SECONDS = 29
+# Lambda PutFunctionEventInvokeConfig: MaximumEventAgeInSeconds is 60-21600 (botocore's lambda model).
+MAX_ASYNC_EVENT_AGE_SECONDS = 21600
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _NAME = re.compile(r"^[a-z][a-z0-9-]{1,30}$")
@@ -422,7 +424,10 @@ def load_settings(
     webhooks = _webhooks(c)
     jobs = _jobs(c)
     events = EventSettings(
-        maximum_event_age_seconds=c.between("eventTargetMaximumEventAgeSeconds", 60, 86400, " seconds"),
+        # EventBridge targets take up to 86400 s, but the same age bounds the Lambda subscribers'
+        # async retries (FunctionEventInvokeConfig), which AWS caps at 21600 s.
+        maximum_event_age_seconds=c.between("eventTargetMaximumEventAgeSeconds", 60, MAX_ASYNC_EVENT_AGE_SECONDS,
+                                            " seconds (a Lambda subscriber's async event age is at most 6 hours)"),
         maximum_retry_attempts=c.between("eventTargetMaximumRetryAttempts", 0, 185),
         high_value_order_threshold=c.positive("highValueOrderThreshold"),
     )
@@ -513,8 +518,10 @@ def _profile(c: _Collector, function_class: str, reserve: bool = True) -> Functi
 
 def _alarms(c: _Collector) -> AlarmSettings:
     period = c.value("alarmPeriodSeconds")
-    if period is not None and not (period in (10, 30) or (period >= 60 and period % 60 == 0)):
-        c.problem("alarmPeriodSeconds", f"must be 10, 30 or a multiple of 60 (got {period})")
+    # Every alarm watches an AWS service metric, published at standard (one-minute) resolution:
+    # 10 and 30 s periods exist only for high-resolution custom metrics and would never fill.
+    if period is not None and not (period >= 60 and period % 60 == 0):
+        c.problem("alarmPeriodSeconds", f"must be a multiple of 60 seconds (AWS metrics are per minute; got {period})")
     evaluation = c.positive("alarmEvaluationPeriods")
     datapoints = c.positive("alarmDatapointsToAlarm")
     if evaluation and datapoints and datapoints > evaluation:

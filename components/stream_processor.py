@@ -26,8 +26,12 @@ from lambdas.shared.stream_schema import ON_FAILURE_QUEUE_URL_ENV
 
 COMPONENT_TYPE = "serverless:index:StreamProcessor"
 STARTING_POSITIONS = ("TRIM_HORIZON", "LATEST")
+# What Lambda's Kinesis poller calls: the actions of the AWS managed policy
+# AWSLambdaKinesisExecutionRole, each on the narrowest resource its IAM resource type allows.
 KINESIS_CONSUMER_ACTIONS = ("kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:GetRecords",
                             "kinesis:GetShardIterator", "kinesis:ListShards")
+KINESIS_CONSUMER_FAN_OUT_ACTIONS = ("kinesis:SubscribeToShard",)  # resource type: the stream's consumers
+KINESIS_ACCOUNT_ACTIONS = ("kinesis:ListStreams",)  # no resource type: "*"
 DYNAMODB_STREAM_ACTIONS = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator")
 
 
@@ -122,10 +126,15 @@ class StreamProcessor(pulumi.ComponentResource):
             )
             source_arn: pulumi.Output[str] = self.stream.arn
             read = Grant(list(KINESIS_CONSUMER_ACTIONS), [source_arn])
+            extra_reads = (
+                Grant(list(KINESIS_CONSUMER_FAN_OUT_ACTIONS), [pulumi.Output.concat(source_arn, "/consumer/*")]),
+                Grant(list(KINESIS_ACCOUNT_ACTIONS), ["*"]),
+            )
         else:
             table = args.source.table.table
             source_arn = table.stream_arn
             read = Grant(list(DYNAMODB_STREAM_ACTIONS), [source_arn])
+            extra_reads = (Grant(["dynamodb:ListStreams"], ["*"]),)
         self.on_failure = build_dead_letter_queue(ctx, f"{name}-failures", self)
         self.tables = {spec.name: build_table(ctx, f"{name}-{spec.name}", spec, self) for spec in args.tables}
         table_environment, table_grants = table_wiring(self.tables, args.table_access)
@@ -133,9 +142,8 @@ class StreamProcessor(pulumi.ComponentResource):
                        ON_FAILURE_QUEUE_URL_ENV: self.on_failure.queue.url}
         if self.stream is not None and args.environment_variable:
             environment[args.environment_variable] = self.stream.name
-        grants = [*args.function.grants, *table_grants, read, Grant(["sqs:SendMessage"], [self.on_failure.queue.arn])]
-        if isinstance(args.source, DynamoDbSource):
-            grants.append(Grant(["dynamodb:ListStreams"], ["*"]))
+        grants = [*args.function.grants, *table_grants, read, *extra_reads,
+                  Grant(["sqs:SendMessage"], [self.on_failure.queue.arn])]
         self.function = build_function(ctx, name, replace(args.function, environment=environment, grants=tuple(grants)),
                                        self)
         self.mapping = aws.lambda_.EventSourceMapping(

@@ -125,7 +125,9 @@ class WebhookIngestion(pulumi.ComponentResource):
             )
 
         worker_timeout = function_defaults(settings, args.worker)["timeout"]
-        self.queue = build_queue(ctx, f"{name}-queue", QueueSpec(consumer_timeout_seconds=worker_timeout, fifo=args.fifo), self)
+        self.queue = build_queue(ctx, f"{name}-queue", QueueSpec(
+            consumer_timeout_seconds=worker_timeout, fifo=args.fifo,
+            consumer_batching_window_seconds=settings.webhooks.batching_window_seconds), self)
         self.receiver = self._create_receiver(name, ctx, args)
         self.idempotency: BuiltTable = build_table(ctx, f"{name}-idempotency",
                                                    idempotency_table(f"{args.source}-webhook-idempotency"), self)

@@ -76,8 +76,9 @@ class BuiltFunction:
         return self.alias.invoke_arn if self.alias else self.function.invoke_arn
 
     @property
-    def qualifier(self) -> str | None:
-        return LIVE_ALIAS if self.alias else None
+    def qualifier(self) -> pulumi.Output[str] | None:
+        """The alias's name as its output, so what is scoped to it waits until the alias exists."""
+        return self.alias.name if self.alias else None
 
 
 def powertools_layer_arn(settings: Settings, partition: str = "aws") -> str:

@@ -13,6 +13,7 @@ ACTIONS_WITHOUT_RESOURCE_TYPES = frozenset({
     "xray:PutTraceSegments",
     "xray:PutTelemetryRecords",
     "dynamodb:ListStreams",  # Lambda's DynamoDB stream poller lists streams; the action has no resource type
+    "kinesis:ListStreams",  # likewise for Kinesis (AWSLambdaKinesisExecutionRole); no resource type either
 })
 
 

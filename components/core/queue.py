@@ -18,9 +18,11 @@ from components.core.naming import physical_name
 FOURTEEN_DAYS = 14 * 24 * 3600
 FOUR_DAYS = 4 * 24 * 3600
 MAX_VISIBILITY_TIMEOUT = 12 * 3600
-# AWS Lambda: a queue's visibility timeout should be at least six times the consuming function's
-# timeout, so a message is not received again while a retried batch is still in flight.
+# AWS Lambda ("Using Lambda with Amazon SQS"): a queue's visibility timeout should be at least six
+# times the consuming function's timeout plus the mapping's batching window, so a message is not
+# received again while a throttled or retried batch is still in flight.
 VISIBILITY_TIMEOUT_FACTOR = 6
+DEFAULT_BATCHING_WINDOW_SECONDS = 1
 
 
 CONSUMER_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility")
@@ -41,6 +43,8 @@ class QueueSpec:
 
     consumer_timeout_seconds: int
     fifo: bool = False
+    # The consumer mapping's MaximumBatchingWindowInSeconds (none on FIFO queues).
+    consumer_batching_window_seconds: int = DEFAULT_BATCHING_WINDOW_SECONDS
     retention_seconds: int = FOUR_DAYS
     visibility_timeout_seconds: int | None = None
     max_receive_count: int | None = None
@@ -64,9 +68,14 @@ class BuiltQueue:
     alarms: dict[str, aws.cloudwatch.MetricAlarm] = field(default_factory=dict)
 
 
+def minimum_visibility_timeout(consumer_timeout_seconds: int, batching_window_seconds: int) -> int:
+    return VISIBILITY_TIMEOUT_FACTOR * consumer_timeout_seconds + batching_window_seconds
+
+
 def queue_defaults(spec: QueueSpec, default_max_receive_count: int) -> dict[str, int]:
     """Visibility timeout, receive count and retentions, checked against each other."""
-    minimum_visibility = VISIBILITY_TIMEOUT_FACTOR * spec.consumer_timeout_seconds
+    window = 0 if spec.fifo else spec.consumer_batching_window_seconds
+    minimum_visibility = minimum_visibility_timeout(spec.consumer_timeout_seconds, window)
     visibility = spec.visibility_timeout_seconds if spec.visibility_timeout_seconds is not None else minimum_visibility
     max_receive = spec.max_receive_count if spec.max_receive_count is not None else default_max_receive_count
     problems = []
@@ -75,7 +84,7 @@ def queue_defaults(spec: QueueSpec, default_max_receive_count: int) -> dict[str,
     if visibility < minimum_visibility:
         problems.append(
             f"visibility timeout {visibility} s is below {VISIBILITY_TIMEOUT_FACTOR} x the consumer's "
-            f"{spec.consumer_timeout_seconds} s timeout ({minimum_visibility} s)"
+            f"{spec.consumer_timeout_seconds} s timeout + its {window} s batching window ({minimum_visibility} s)"
         )
     if visibility > MAX_VISIBILITY_TIMEOUT:
         problems.append(f"visibility timeout {visibility} s exceeds SQS's maximum of {MAX_VISIBILITY_TIMEOUT} s")
@@ -191,11 +200,17 @@ def polling_ceiling(reserved: int | None, requested: int | None = None) -> int |
 
 
 def connect_consumer(ctx: StackContext, name: str, queue: BuiltQueue, consumer: BuiltFunction, parent: pulumi.Resource,
-                     *, batch_size: int = 10, batching_window_seconds: int = 1, max_concurrency: int | None = None,
-                     fifo: bool = False) -> aws.lambda_.EventSourceMapping:
+                     *, batch_size: int = 10, batching_window_seconds: int = DEFAULT_BATCHING_WINDOW_SECONDS,
+                     max_concurrency: int | None = None, fifo: bool = False) -> aws.lambda_.EventSourceMapping:
     """The one SQS event source mapping: partial batch responses, polling within the consumer's
     reserved concurrency, and no batching window on FIFO queues (which do not support one)."""
     ceiling = polling_ceiling(consumer.reserved_concurrency, max_concurrency)
+    needed = minimum_visibility_timeout(consumer.timeout_seconds, 0 if fifo else batching_window_seconds)
+    if queue.visibility_timeout_seconds < needed:
+        raise QueueConfigError(
+            f"queue visibility timeout {queue.visibility_timeout_seconds} s is below {VISIBILITY_TIMEOUT_FACTOR} x the "
+            f"consumer's {consumer.timeout_seconds} s timeout + its batching window ({needed} s): build the queue "
+            "with the consumer's timeout and window")
     return aws.lambda_.EventSourceMapping(
         name,
         event_source_arn=queue.queue.arn,

@@ -29,14 +29,20 @@ def test_queue_and_dlq_encrypted_with_redrive_and_fourteen_day_dlq(run_builder) 
     assert "redrivePolicy" not in dlq
 
 
-def test_visibility_timeout_is_six_times_the_consumer_timeout(run_builder) -> None:
+def test_visibility_timeout_is_six_times_the_consumer_timeout_plus_its_batching_window(run_builder) -> None:
     out = run_builder(build(QueueSpec(consumer_timeout_seconds=45)), "dev")
     queue, _ = queues(out.template)
-    assert queue["visibilityTimeoutSeconds"] == 270
+    assert queue["visibilityTimeoutSeconds"] == 271  # 6 x 45 s + the default 1 s window
+    out = run_builder(build(QueueSpec(consumer_timeout_seconds=45, consumer_batching_window_seconds=20)), "dev")
+    assert queues(out.template)[0]["visibilityTimeoutSeconds"] == 290
+    assert queue_defaults(QueueSpec(consumer_timeout_seconds=45, fifo=True,
+                                    consumer_batching_window_seconds=20), 5)["visibility_timeout_seconds"] == 270
 
 
 @pytest.mark.parametrize(("spec", "message"), [
     (QueueSpec(consumer_timeout_seconds=30, visibility_timeout_seconds=60), "6 x"),
+    (QueueSpec(consumer_timeout_seconds=30, visibility_timeout_seconds=180, consumer_batching_window_seconds=5),
+     "batching window"),
     (QueueSpec(consumer_timeout_seconds=900, visibility_timeout_seconds=50_000), "maximum"),
     (QueueSpec(consumer_timeout_seconds=30, max_receive_count=1), "maxReceiveCount"),
     (QueueSpec(consumer_timeout_seconds=30, retention_seconds=30 * 24 * 3600), "retention"),
