@@ -10,6 +10,7 @@ import pulumi_aws as aws
 
 from components.core.alarms import AlarmSpec, build_alarm, build_alarms, scheduler_alarm_specs
 from components.core.context import StackContext, child_options
+from components.core.function import powertools_layer_arn, powertools_layer_parameter
 from components.core.iam import deny_insecure_transport, policy_document
 from components.core.naming import physical_name
 from components.settings import Settings
@@ -82,6 +83,7 @@ class Platform(pulumi.ComponentResource):
         self.context = StackContext(
             settings=settings, provider=provider, alert_topic_arn=self.alert_topic.arn, account_id=account_id,
             warning_topic_arn=self.warning_topic.arn if self.warning_topic else None,
+            powertools_layer_arn=self._powertools_layer(settings, provider),
         )
         build_alarm(self.context, f"{name}-account-concurrency", AlarmSpec(
             family="concurrency", namespace="AWS/Lambda", metric_name="ClaimedAccountConcurrency", dimensions={},
@@ -105,6 +107,14 @@ class Platform(pulumi.ComponentResource):
         build_alarms(self.context, f"{name}-schedules", scheduler_alarm_specs(self.schedule_group.name), self)
         self.register_outputs({"alertTopicArn": self.alert_topic.arn, "scheduleGroup": self.schedule_group.name,
                                "eventBusName": self.event_bus.name})
+
+    @staticmethod
+    def _powertools_layer(settings: Settings, provider: aws.Provider) -> pulumi.Input[str]:
+        """One SSM lookup per stack for the pinned Powertools release's layer (unless a number is pinned)."""
+        if settings.powertools_layer_version:
+            return powertools_layer_arn(settings)
+        return aws.ssm.get_parameter_output(
+            name=powertools_layer_parameter(settings), opts=pulumi.InvokeOutputOptions(provider=provider)).value
 
     def _alert_topic(self, name: str, topic: str, settings: Settings, account_id: pulumi.Input[str],
                      alarm_arns: pulumi.Input[str], subscriptions: list[tuple[str, str]]) -> aws.sns.Topic:

@@ -400,7 +400,7 @@ def load_settings(
             "runtime",
             f"must be a supported python runtime: {', '.join(SUPPORTED_RUNTIMES)} (got {runtime!r})",
         )
-    layer_version = c.positive("powertoolsLayerVersion")
+    layer_version = c.between("powertoolsLayerVersion", 0, 10_000)
     log_retention = c.one_of("logRetentionDays", LOG_RETENTION_DAYS)
     log_level = c.one_of("logLevel", LOG_LEVELS)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import re
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -92,6 +93,7 @@ class ProgramMocks(pulumi.runtime.Mocks):
     def __init__(self, account_id: str = ACCOUNT_ID) -> None:
         self.account_id = account_id
         self._provider_regions: dict[str, str] = {}
+        self.parameters_read: list[str] = []  # SSM parameters the program looked up
 
     def _region(self, provider_ref: str | None) -> str:
         provider_id = (provider_ref or "").rsplit("::", 1)[-1]
@@ -145,6 +147,16 @@ class ProgramMocks(pulumi.runtime.Mocks):
         elif typ == "aws:apigatewayv2/stage:Stage":
             state["invokeUrl"] = f"https://{state.get('apiId', 'api')}.execute-api.{region}.amazonaws.com/"
 
+    def _ssm_parameter(self, name: str, region: str) -> dict:
+        self.parameters_read.append(name)
+        match = POWERTOOLS_PARAMETER.match(name)
+        if not match:
+            raise NotImplementedError(f"no mock value for SSM parameter {name!r}; add one to tools/mocks.py")
+        layer = f"AWSLambdaPowertoolsPythonV3-{match['python'].replace('.', '')}-{match['arch']}"
+        value = f"arn:aws:lambda:{region}:017000801446:layer:{layer}:{MOCK_POWERTOOLS_LAYER_NUMBER}"
+        return {"name": name, "value": value, "insecureValue": value, "type": "String", "id": name, "arn": name,
+                "version": 1, "withDecryption": True}
+
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list] | dict:
         region = self._region(args.provider)
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
@@ -155,10 +167,18 @@ class ProgramMocks(pulumi.runtime.Mocks):
         if args.token == "aws:index/getPartition:getPartition":
             return {"partition": PARTITION, "dnsSuffix": "amazonaws.com", "id": PARTITION,
                     "reverseDnsPrefix": "com.amazonaws"}
+        if args.token == "aws:ssm/getParameter:getParameter":
+            return self._ssm_parameter(args.args.get("name", ""), region)
         if args.token == "aws:iam/getPolicyDocument:getPolicyDocument":
             document = _policy_document_from_args(args.args)
             return {"json": json.dumps(document, indent=2), "minifiedJson": json.dumps(document), "id": "policy"}
         raise NotImplementedError(f"no mock answer for data source {args.token}; add one to tools/mocks.py")
+
+
+POWERTOOLS_PARAMETER = re.compile(r"^/aws/service/powertools/python/(?P<arch>[a-z0-9_]+)/(?P<python>python3\.\d+)/"
+                                  r"(?P<release>[0-9.]+|latest)$")
+# The layer number AWS publishes for a release is only known in AWS; the mock answers this one.
+MOCK_POWERTOOLS_LAYER_NUMBER = 0
 
 
 def _policy_document_from_args(args: Mapping[str, Any]) -> dict:

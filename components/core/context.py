@@ -35,6 +35,8 @@ class StackContext:
     schedule_group_name: pulumi.Input[str] | None = None
     warning_topic_arn: pulumi.Input[str] | None = None  # None: warnings go to the alert topic
     partition: str = "aws"
+    # The Powertools layer ARN, resolved once per stack (see components.core.function).
+    powertools_layer_arn: pulumi.Input[str] | None = None
     # Every alarm the builders create, for the service's dashboard and health alarm.
     alarm_registry: list[Any] = field(default_factory=list)
 

@@ -24,6 +24,9 @@ from components.core.naming import physical_name
 from components.settings import MAX_API_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS, MEMORY_RANGE_MB, Settings
 
 POWERTOOLS_LAYER_ACCOUNT = "017000801446"
+# The Powertools release the handlers run: the one requirements-dev.txt pins for the tests (a test
+# keeps the two equal). Its layer is resolved from SSM, so the layer and the tests cannot drift.
+POWERTOOLS_VERSION = "3.37.0"
 LIVE_ALIAS = "live"
 # Lambda's logging_config levels differ from Python's for warnings.
 _LAMBDA_LOG_LEVEL = {"DEBUG": "DEBUG", "INFO": "INFO", "WARNING": "WARN", "ERROR": "ERROR"}
@@ -81,7 +84,18 @@ class BuiltFunction:
         return self.alias.name if self.alias else None
 
 
-def powertools_layer_arn(settings: Settings, partition: str = "aws") -> str:
+def powertools_layer_parameter(settings: Settings) -> str:
+    """Powertools' public SSM parameter holding the layer ARN of ``POWERTOOLS_VERSION`` for the
+    stack's architecture and runtime (Powertools documents ``/aws/service/powertools/python/
+    <arch>/<runtime>/<version>``, next to ``.../latest``)."""
+    return f"/aws/service/powertools/python/{settings.architecture}/{settings.runtime}/{POWERTOOLS_VERSION}"
+
+
+def powertools_layer_arn(settings: Settings, partition: str = "aws") -> pulumi.Input[str]:
+    """The layer every function runs: the pinned release's layer, looked up once per stack by the
+    Platform (``StackContext.powertools_layer_arn``), or the layer number the stack pins."""
+    if not settings.powertools_layer_version:
+        raise FunctionConfigError("the Powertools layer is resolved from SSM by the Platform; use ctx.powertools_layer_arn")
     python = settings.runtime.replace(".", "")
     return (
         f"arn:{partition}:lambda:{settings.region}:{POWERTOOLS_LAYER_ACCOUNT}:layer:"
@@ -180,7 +194,7 @@ def build_function(ctx: StackContext, name: str, spec: FunctionSpec, parent: pul
         timeout=sizing["timeout"],
         reserved_concurrent_executions=sizing["reserved_concurrent_executions"],
         publish=bool(provisioned),
-        layers=[powertools_layer_arn(settings, ctx.partition)],
+        layers=[ctx.powertools_layer_arn or powertools_layer_arn(settings, ctx.partition)],
         tracing_config={"mode": "Active"},
         logging_config={
             "log_format": "JSON",

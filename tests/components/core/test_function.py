@@ -63,9 +63,11 @@ def test_log_group_is_explicit_named_after_the_function_with_retention_and_creat
 def test_powertools_layer_and_environment(run_builder, lambdas_root) -> None:
     out = run_builder(build_sample(lambdas_root, environment={"TABLE_NAME": "orders"}), "dev")
     function = out.template.one(FUNCTION)["inputs"]
+    # Resolved from Powertools' SSM parameter for the pinned release (the mock answers layer 0).
     assert function["layers"] == [
-        "arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:27"
+        "arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:0"
     ]
+    assert out.run.monitor.mocks.parameters_read == ["/aws/service/powertools/python/arm64/python3.13/3.37.0"]
     variables = function["environment"]["variables"]
     assert variables["POWERTOOLS_SERVICE_NAME"] == "orders"
     assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "orders"
@@ -174,3 +176,22 @@ def test_bad_memory_overrides_are_settings_errors() -> None:
 
     with pytest.raises(SettingsError, match=r"functionMemoryMb\.api-orders"):
         settings_for("dev", functionMemoryMb={"api-orders": 64})
+
+
+def test_the_layer_is_the_powertools_release_the_tests_run() -> None:
+    import re
+    from importlib.metadata import version
+    from pathlib import Path
+
+    from components.core.function import POWERTOOLS_VERSION
+
+    requirements = (Path(__file__).resolve().parents[3] / "requirements-dev.txt").read_text()
+    pinned = re.search(r"^aws-lambda-powertools(?:\[[^]]*\])?==([0-9.]+)$", requirements, re.M)
+    assert pinned and pinned.group(1) == POWERTOOLS_VERSION == version("aws-lambda-powertools")
+
+
+def test_a_pinned_layer_number_skips_the_lookup(run_builder, lambdas_root) -> None:
+    out = run_builder(build_sample(lambdas_root), "dev", powertoolsLayerVersion=31)
+    assert out.template.one(FUNCTION)["inputs"]["layers"] == [
+        "arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:31"]
+    assert out.run.monitor.mocks.parameters_read == []
