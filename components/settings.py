@@ -83,6 +83,9 @@ class ApiSettings:
     cors_allow_origins: tuple[str, ...] = ()
     jwt_issuer: str | None = None
     jwt_audience: tuple[str, ...] = ()
+    public_in_production: bool = False
+    caller_claim: str = "sub"
+    operator_scope: str = ""
 
 
 @dataclass(frozen=True)
@@ -419,7 +422,7 @@ def load_settings(
     archive_days = c.between("eventArchiveRetentionDays", 1, 3650, " days")
     stream_hours = c.between("streamRetentionHours", 24, 8760, " hours")
     alarms = _alarms(c)
-    api = _api(c)
+    api = _api(c, production)
     idempotency_ttl = c.between("idempotencyTtlSeconds", 60, 7 * 24 * 3600, " seconds")
     webhooks = _webhooks(c)
     jobs = _jobs(c)
@@ -542,7 +545,7 @@ def _alarms(c: _Collector) -> AlarmSettings:
     )
 
 
-def _api(c: _Collector) -> ApiSettings:
+def _api(c: _Collector, production: bool | None = False) -> ApiSettings:
     burst = c.between("apiThrottlingBurstLimit", 1, 5000)
     rate = c.between("apiThrottlingRateLimit", 1, 10000, " requests/s")
     origins = c.value("apiCorsAllowOrigins") or []
@@ -558,7 +561,18 @@ def _api(c: _Collector) -> ApiSettings:
         c.problem("apiJwtAudience", "must name at least one audience when apiJwtIssuer is set")
     if audience and not issuer:
         c.problem("apiJwtIssuer", "is required when apiJwtAudience is set")
-    return ApiSettings(burst, rate, tuple(origins), issuer, tuple(audience))
+    public_in_production = bool(c.value("apiPublicInProduction"))
+    if production and not issuer and not audience and not public_in_production:
+        c.problem("apiJwtIssuer", "a production stack must not serve an unauthenticated API: set apiJwtIssuer and "
+                                  "apiJwtAudience, or apiPublicInProduction: true to open it deliberately")
+    claim = c.value("apiCallerClaim")
+    if claim is not None and not re.fullmatch(r"[A-Za-z0-9_:./-]{1,128}", claim):
+        c.problem("apiCallerClaim", f"must be a JWT claim name such as sub or email (got {claim!r})")
+    scope = c.value("apiOperatorScope")
+    if scope is not None and scope and not re.fullmatch(r"[\x21\x23-\x5b\x5d-\x7e]{1,256}", scope):
+        c.problem("apiOperatorScope", f"must be one OAuth scope, without spaces (got {scope!r})")
+    return ApiSettings(burst, rate, tuple(origins), issuer, tuple(audience), public_in_production,
+                       claim or "sub", scope or "")
 
 
 # Webhook sources whose signing secret the stack config may carry: `<source>WebhookSecret`.

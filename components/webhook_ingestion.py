@@ -102,7 +102,8 @@ class WebhookIngestion(pulumi.ComponentResource):
         super().__init__(COMPONENT_TYPE, name, None, opts)
         validate_args(ctx, args)
         settings = ctx.settings
-        self.route = Route("POST", f"{names.PATH_PREFIX}{args.source}", public=True)  # authenticated by signature
+        self.route = Route("POST", f"{names.PATH_PREFIX}{args.source}", public=True,
+                           authenticated_by=f"{args.scheme} webhook signature")
         self.http_api = args.api or build_http_api(ctx, f"{name}-api", self)
 
         self.secret = aws.secretsmanager.Secret(

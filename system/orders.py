@@ -53,7 +53,13 @@ def orders_api_args(settings: Settings) -> ApiServiceArgs:
                     folder="orders_api",
                     function_class="api",
                     description="Orders API: create, read, list and cancel orders",
-                    environment={IDEMPOTENCY_TTL_ENV: str(settings.idempotency_ttl_seconds)},
+                    environment={
+                        IDEMPOTENCY_TTL_ENV: str(settings.idempotency_ttl_seconds),
+                        # With the authorizer, customers see only their own orders (orders_api/caller.py).
+                        schema.AUTHORIZER_ENV: "none" if public else "jwt",
+                        schema.CALLER_CLAIM_ENV: settings.api.caller_claim,
+                        schema.OPERATOR_SCOPE_ENV: settings.api.operator_scope,
+                    },
                 ),
                 routes=tuple(Route(method, path, public=public) for method, path in schema.ROUTES),
                 tables=(

@@ -41,6 +41,30 @@ def _table(headers: list[str], rows: list[list[Any]]) -> list[str]:
     return ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in cells]
 
 
+def route_rows(template: Template) -> list[list[Any]]:
+    """Each HTTP route and who may call it: JWT, a check of its own (webhook signature), or anyone."""
+    rows = []
+    for route in template.of_type("aws:apigatewayv2/route:Route"):
+        inputs = route["inputs"]
+        operation = str(inputs.get("operationName") or "")
+        if inputs.get("authorizationType", "NONE") != "NONE":
+            access = f"{inputs['authorizationType']} authorizer"
+        elif operation.startswith("authenticated by "):
+            access = operation
+        else:
+            access = "PUBLIC: anyone"
+        rows.append([inputs.get("routeKey"), access])
+    return sorted(rows, key=lambda row: str(row[0]))
+
+
+def public_route_warning(template: Template, production: bool) -> list[str]:
+    public = [row[0] for row in route_rows(template) if row[1].startswith("PUBLIC")]
+    if production and public:
+        return [f"WARNING: this production stack serves {len(public)} route(s) to anyone (apiPublicInProduction): "
+                + ", ".join(public)]
+    return []
+
+
 def function_rows(template: Template) -> list[list[Any]]:
     provisioned = {
         r["inputs"].get("functionName"): r["inputs"].get("provisionedConcurrentExecutions")
@@ -105,6 +129,9 @@ def render(template: Template, production: bool = False) -> str:
     lines += tree_lines(template)
     lines += ["", f"Resources: {len(template.resources) + 1} to create (including the stack)", ""]
     lines += ["Resources by type:"] + [f"  {n:>4}  {t}" for t, n in sorted(counts.items())]
+    lines += ["", "Routes (who may call them):"]
+    lines += ["  " + line for line in _table(["route", "access"], route_rows(template))]
+    lines += public_route_warning(template, production)
     lines += ["", "Functions:"]
     lines += ["  " + line for line in _table(
         ["name", "memory MB", "arch", "runtime", "timeout s", "reserved", "provisioned"], function_rows(template))]
@@ -136,7 +163,10 @@ def markdown(template: Template, production: bool = False) -> str:
              f"{len(template.resources)} resources, {counts.get('aws:lambda/function:Function', 0)} functions, "
              f"{counts.get('aws:cloudwatch/metricAlarm:MetricAlarm', 0)} alarms; policy: **{errors} mandatory**, "
              f"{len(findings) - errors} advisory finding(s).", "", "### Event flows", "", "```mermaid", mermaid(template),
-             "```", "", "### Functions", ""]
+             "```", "", "### Routes", ""]
+    lines += table(["route", "access"], route_rows(template))
+    lines += [f"> **{w}**" for w in public_route_warning(template, production)]
+    lines += ["", "### Functions", ""]
     lines += table(["name", "memory MB", "arch", "runtime", "timeout s", "reserved", "provisioned"], function_rows(template))
     lines += ["", "### Alarms and where they go", ""]
     lines += table(["name", "metric", "threshold", "missing data", "actions"], alarm_rows(template))

@@ -36,6 +36,9 @@ ACCESS_LOG_FORMAT = json.dumps({
 })
 
 
+AUTHENTICATED_BY = "authenticated by "  # policy/rules.py (A5) reads this prefix of a route's operation name
+
+
 @dataclass(frozen=True)
 class Route:
     """``METHOD /path``; protected by the JWT authorizer unless ``public`` says otherwise on purpose."""
@@ -43,6 +46,9 @@ class Route:
     method: str
     path: str
     public: bool = False
+    # A public route that authenticates its callers itself (e.g. "webhook signature"): the route's
+    # operation name says so, and the policy does not ask for the JWT authorizer on it.
+    authenticated_by: str | None = None
 
     @property
     def key(self) -> str:
@@ -134,6 +140,7 @@ def connect_routes(ctx: StackContext, name: str, http_api: BuiltHttpApi, functio
             target=pulumi.Output.concat("integrations/", integration.id),
             authorization_type="JWT" if protected else "NONE",
             authorizer_id=http_api.authorizer.id if protected and http_api.authorizer else None,
+            operation_name=f"{AUTHENTICATED_BY}{route.authenticated_by}" if route.authenticated_by else None,
             opts=ctx.options(parent),
         )
     return integration

@@ -22,6 +22,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from orders_api.caller import Caller, UnauthenticatedError, caller_of
 from orders_api.ids import CUSTOMER_ID, ORDER_ID
 from orders_api.repository import InvalidCursorError, OrderNotFoundError, OrdersRepository, OrderStateError
 from shared.http import error_response, error_result, validation_details
@@ -61,6 +62,14 @@ def unreadable_body(event: dict[str, Any]) -> dict[str, Any] | None:
     if size and content_type != "application/json":
         return error_result(415, "UNSUPPORTED_MEDIA_TYPE", "request body must be application/json")
     return None
+
+
+def caller() -> Caller:
+    return caller_of(app.current_event.raw_event)
+
+
+def not_found() -> Response:
+    return error_response(404, "ORDER_NOT_FOUND", "no such order")
 
 
 def place_order(order: CreateOrder) -> dict[str, Any]:
@@ -116,6 +125,8 @@ def create_order() -> Response:
         if any(e.get("type") == "json_invalid" for e in errors):
             return error_response(400, "MALFORMED_JSON", "request body is not valid JSON")
         return error_response(422, "VALIDATION_FAILED", "request is not valid", details=validation_details(errors))
+    if not caller().may_act_for(order.customerId):
+        return error_response(403, "FORBIDDEN", "orders can only be placed for the authenticated customer")
     if key is None:
         created = place_order(order)
     else:
@@ -135,8 +146,8 @@ def get_order(orderId: str) -> Response:  # noqa: N803 - the path parameter's na
     if not ORDER_ID.match(orderId):
         return error_response(400, "INVALID_ID", "orderId must be a UUID")
     order = repository.get(orderId)
-    if order is None:
-        return error_response(404, "ORDER_NOT_FOUND", "no such order")
+    if order is None or not caller().may_act_for(order["customerId"]):
+        return not_found()
     return Response(200, "application/json", body=order)
 
 
@@ -144,6 +155,8 @@ def get_order(orderId: str) -> Response:  # noqa: N803 - the path parameter's na
 def list_orders(customerId: str) -> Response:  # noqa: N803
     if not CUSTOMER_ID.match(customerId):
         return error_response(400, "INVALID_ID", "customerId must be 1-64 letters, digits, '_' or '-'")
+    if not caller().may_act_for(customerId):
+        return error_response(404, "CUSTOMER_NOT_FOUND", "no such customer")
     limit_text = app.current_event.get_query_string_value("limit", str(DEFAULT_PAGE_SIZE)) or ""
     if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_PAGE_SIZE:
         return error_response(400, "INVALID_LIMIT", f"limit must be an integer from 1 to {MAX_PAGE_SIZE}")
@@ -159,10 +172,12 @@ def list_orders(customerId: str) -> Response:  # noqa: N803
 def cancel_order(orderId: str) -> Response:  # noqa: N803
     if not ORDER_ID.match(orderId):
         return error_response(400, "INVALID_ID", "orderId must be a UUID")
+    who = caller()
+    owner = None if who.customer_id is None or who.operator else who.customer_id
     try:
-        order = repository.cancel(orderId, now())
+        order = repository.cancel(orderId, now(), owner=owner)
     except OrderNotFoundError:
-        return error_response(404, "ORDER_NOT_FOUND", "no such order")
+        return not_found()
     except OrderStateError as conflict:
         return error_response(409, "ORDER_NOT_CANCELLABLE", f"only PENDING orders can be cancelled; this one is {conflict.state}")
     metrics.add_metric(name="OrderCancelled", unit=MetricUnit.Count, value=1)
@@ -177,6 +192,11 @@ def route_not_found(_: Exception) -> Response:
         return error_response(405, "METHOD_NOT_ALLOWED", f"{event.http_method} is not allowed here",
                               headers={"Allow": ", ".join(allowed)})
     return error_response(404, "ROUTE_NOT_FOUND", "no such route")
+
+
+@app.exception_handler(UnauthenticatedError)
+def unauthenticated(_: UnauthenticatedError) -> Response:
+    return error_response(401, "UNAUTHENTICATED", "a valid token is required")
 
 
 @app.exception_handler(Exception)

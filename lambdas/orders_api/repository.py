@@ -144,8 +144,12 @@ class OrdersRepository:
         last_key = response.get("LastEvaluatedKey")
         return orders, encode_cursor(last_key) if last_key else None
 
-    def cancel(self, order_id: str, now: datetime) -> dict[str, Any]:
+    def cancel(self, order_id: str, now: datetime, owner: str | None = None) -> dict[str, Any]:
+        """Cancel a PENDING order; with ``owner``, only that customer's (another's is not found)."""
         updated_at = iso(now)
+        condition, values = "#state = :pending", {":pending": {"S": PENDING}}
+        if owner is not None:  # in the same condition, so the check and the change cannot be split
+            condition, values = condition + " AND customerId = :owner", {**values, ":owner": {"S": owner}}
         event = outbox_item(order_id, "OrderCancelled", SOURCE, {"orderId": order_id, "reason": "customer"}, now)
         try:
             self.client.transact_write_items(TransactItems=[
@@ -153,10 +157,9 @@ class OrdersRepository:
                     "TableName": self.table_name,
                     "Key": to_dynamo(order_key(order_id)),
                     "UpdateExpression": "SET #state = :cancelled, updatedAt = :now" + LEAVE_PENDING,
-                    "ConditionExpression": "#state = :pending",
+                    "ConditionExpression": condition,
                     "ExpressionAttributeNames": {"#state": "state"},
-                    "ExpressionAttributeValues": {":cancelled": {"S": CANCELLED}, ":pending": {"S": PENDING},
-                                                  ":now": {"S": updated_at}},
+                    "ExpressionAttributeValues": {":cancelled": {"S": CANCELLED}, ":now": {"S": updated_at}, **values},
                 }},
                 {"Put": {"TableName": self.table_name, "Item": to_dynamo(event)}},
             ])
@@ -164,7 +167,7 @@ class OrdersRepository:
             if error.response["Error"]["Code"] != "TransactionCanceledException":
                 raise
             current = self.get(order_id)
-            if current is None:
+            if current is None or (owner is not None and current["customerId"] != owner):
                 raise OrderNotFoundError(order_id) from error
             if current["state"] == PENDING:
                 raise  # cancelled for another reason (a concurrent transaction): a server-side retry case

@@ -6,8 +6,25 @@ sets (POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE, POWERTOOLS_LOG_LEVE
 
 from __future__ import annotations
 
+import logging
+import os
+
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
+# The Lambda runtime sets the root logger to the function's level; at DEBUG botocore would log
+# every request and response body (a secret fetched from Secrets Manager, order data). Library
+# loggers stay at INFO or above, whatever the function's level.
+QUIET_LIBRARIES = ("botocore", "boto3", "urllib3", "s3transfer", "aws_xray_sdk", "aws_lambda_powertools")
+
+
+def quiet_library_loggers(function_level: str | None = None) -> None:
+    level = logging.getLevelName((function_level or os.environ.get("POWERTOOLS_LOG_LEVEL") or "INFO").upper())
+    floor = max(logging.INFO, level if isinstance(level, int) else logging.INFO)
+    for name in QUIET_LIBRARIES:
+        logging.getLogger(name).setLevel(floor)
+
+
+quiet_library_loggers()
 logger = Logger()
 # Only AWS SDK calls need subsegments; patching every supported library costs ~25 ms of cold start.
 tracer = Tracer(patch_modules=("botocore",))

@@ -22,6 +22,10 @@ from __future__ import annotations
 ORDERS_TABLE_ENV = "ORDERS_TABLE_NAME"
 EXPIRE_AFTER_MINUTES_ENV = "EXPIRE_AFTER_MINUTES"
 TIME_ZONE_ENV = "TIME_ZONE"
+# Who the caller is, when the routes sit behind the JWT authorizer.
+AUTHORIZER_ENV = "API_AUTHORIZER"  # "jwt", or "none" (routes deliberately public: dev)
+CALLER_CLAIM_ENV = "CALLER_CLAIM"  # the token claim that is the caller's customerId
+OPERATOR_SCOPE_ENV = "OPERATOR_SCOPE"  # a token scope that may read every customer's orders
 
 # Orders table key schema.
 PARTITION_KEY = "pk"

@@ -160,3 +160,26 @@ def test_a_secret_without_a_value_is_a_503_not_a_401(receiver) -> None:
     status, payload = call(standard_headers())
     assert status == 503 and payload["error"]["code"] == "NOT_CONFIGURED"
     assert call.messages() == []
+
+
+def test_a_debug_run_logs_no_secret_and_no_response_body(receiver, monkeypatch, capsys, caplog) -> None:
+    """At DEBUG (dev) botocore would log the Secrets Manager response, secret string included."""
+    import logging
+    import sys
+
+    monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "DEBUG")
+    logging.getLogger().setLevel(logging.DEBUG)  # what the Lambda runtime does for a DEBUG function
+    caplog.set_level(logging.DEBUG)
+    for name in ("botocore", "urllib3"):  # as a fresh runtime leaves them: inheriting the root's level
+        logging.getLogger(name).setLevel(logging.NOTSET)
+    sys.modules.pop("shared.observability", None)  # a cold start imports it anew
+    call = receiver()
+    assert logging.getLogger("botocore").getEffectiveLevel() >= logging.INFO  # the handler's import quieted it
+    caplog.clear()
+    capsys.readouterr()  # only what the invocation logs counts
+    status, _ = call(standard_headers())
+    assert status == 202
+    logged = caplog.text + capsys.readouterr().out
+    assert "whsec_" not in logged and SECRET.split("_", 1)[1] not in logged
+    assert BODY not in logged and '"orderId": "o-1"' not in logged
+    assert logged  # the run did log (the receiver's own records)
