@@ -64,8 +64,13 @@ def dashboard_body(alarms: list[RegisteredAlarm], region: str, title: str) -> pu
     return pulumi.Output.json_dumps({"widgets": widgets})
 
 
+def paging(alarms: list[RegisteredAlarm]) -> list[RegisteredAlarm]:
+    """The alarms whose ALARM pages, through the health alarm: critical ones, not composite inputs."""
+    return [a for a in alarms if a.spec.severity == CRITICAL and not a.spec.composite_input]
+
+
 def health_rule(alarms: list[RegisteredAlarm]) -> str:
-    rule = " OR ".join(f'ALARM("{a.name}")' for a in alarms if a.spec.severity == CRITICAL)
+    rule = " OR ".join(f'ALARM("{a.name}")' for a in paging(alarms))
     if not rule:
         raise ValueError("a service needs at least one critical alarm for its health alarm")
     if len(rule) > MAX_RULE_LENGTH:
@@ -74,7 +79,8 @@ def health_rule(alarms: list[RegisteredAlarm]) -> str:
 
 
 class ServiceHealth(pulumi.ComponentResource):
-    """Built last: the dashboard and the OR of the service's critical alarms, to the critical topic."""
+    """Built last: the dashboard and the OR of the service's critical alarms. It is the one alarm
+    that notifies the alert (paging) topic; its children notify the notices topic."""
 
     def __init__(self, name: str, ctx: StackContext, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(COMPONENT_TYPE, name, None, opts)
@@ -95,6 +101,6 @@ class ServiceHealth(pulumi.ComponentResource):
             alarm_actions=[ctx.alert_topic_arn],
             ok_actions=[ctx.alert_topic_arn],
             # CloudWatch refuses a rule naming alarms that do not exist yet.
-            opts=ctx.options(self, depends_on=[a.resource for a in alarms if a.spec.severity == CRITICAL and a.resource]),
+            opts=ctx.options(self, depends_on=[a.resource for a in paging(alarms) if a.resource]),
         )
         self.register_outputs({"dashboard": self.dashboard.dashboard_name, "healthAlarm": self.health.alarm_name})

@@ -8,7 +8,7 @@ from dataclasses import replace
 import pulumi
 import pulumi_aws as aws
 
-from components.core.alarms import AlarmSpec, build_alarm, build_alarms, scheduler_alarm_specs
+from components.core.alarms import AlarmSpec, MetricRef, build_alarm, build_alarms, scheduler_alarm_specs
 from components.core.context import StackContext, child_options
 from components.core.function import powertools_layer_arn, powertools_layer_parameter
 from components.core.iam import deny_insecure_transport, policy_document
@@ -21,6 +21,25 @@ COMPONENT_TYPE = "serverless:index:Platform"
 def stack_provider(settings: Settings) -> aws.Provider:
     """The one provider every resource uses: region and default tags come from settings."""
     return aws.Provider("aws", region=settings.region, default_tags={"tags": settings.tags})
+
+
+# Lambda's concurrency in the account as Service Quotas sees it (CloudWatch User Guide, "Visualizing
+# your service quotas and setting alarms"): SERVICE_QUOTA() reads the applied quota, so the alarm
+# follows a raised quota without a setting.
+LAMBDA_CONCURRENCY_USAGE = {"Service": "Lambda", "Type": "Resource", "Resource": "ConcurrentExecutions",
+                            "Class": "None"}
+ACCOUNT_CONCURRENCY_ALARM_PERCENT = 90
+
+
+def account_concurrency_spec() -> AlarmSpec:
+    return AlarmSpec(
+        family="concurrency", namespace="AWS/Usage", metric_name="ConcurrentExecutionsPercentOfQuota",
+        dimensions={}, statistic=None, threshold=ACCOUNT_CONCURRENCY_ALARM_PERCENT,
+        sum_of=(MetricRef("ResourceCount", LAMBDA_CONCURRENCY_USAGE, "Maximum"),),
+        expression="100 * m0 / SERVICE_QUOTA(m0)",
+        description=f"The account's Lambda concurrency is above {ACCOUNT_CONCURRENCY_ALARM_PERCENT}% of its quota: "
+                    "functions will be throttled.",
+    )
 
 
 class Platform(pulumi.ComponentResource):
@@ -76,20 +95,19 @@ class Platform(pulumi.ComponentResource):
         self.alert_topic = self._alert_topic(name, "alerts", settings, account_id, alarm_arns,
                                              [("email", e) for e in alerts.emails]
                                              + [("https", u) for u in alerts.https_endpoints])
-        self.warning_topic = None
-        if alerts.separate_warning_topic:
-            self.warning_topic = self._alert_topic(name, "alerts-warning", settings, account_id, alarm_arns,
-                                                   [("email", e) for e in alerts.warning_emails])
+        # The notices topic: what each metric alarm says (critical and warning). Paging endpoints
+        # subscribe only to the alert topic, where the composite service-health alarm goes, so an
+        # incident pages once. Its readers: warningAlertEmails, or the alert emails.
+        notice_emails = alerts.warning_emails if alerts.separate_warning_topic else alerts.emails
+        self.warning_topic = self._alert_topic(name, "alerts-warning", settings, account_id, alarm_arns,
+                                               [("email", e) for e in notice_emails])
         self.context = StackContext(
             settings=settings, provider=provider, alert_topic_arn=self.alert_topic.arn, account_id=account_id,
-            warning_topic_arn=self.warning_topic.arn if self.warning_topic else None,
+            warning_topic_arn=self.warning_topic.arn,
             powertools_layer_arn=self._powertools_layer(settings, provider),
         )
-        build_alarm(self.context, f"{name}-account-concurrency", AlarmSpec(
-            family="concurrency", namespace="AWS/Lambda", metric_name="ClaimedAccountConcurrency", dimensions={},
-            statistic="Maximum", threshold=int(alerts.account_concurrency_limit * 0.9),
-            description="The account's Lambda concurrency is above 90% of its quota: functions will be throttled.",
-        ), self)
+        if settings.owns_account_alarms:  # one per account: accountAlarmsStack names the stack that owns it
+            build_alarm(self.context, f"{name}-account-concurrency", account_concurrency_spec(), self)
         # The stack's domain event bus, archived so events can be replayed. It has no resource
         # policy: only principals of this account with IAM permission may put events.
         self.event_bus = aws.cloudwatch.EventBus(f"{name}-events", name=physical_name(settings, "events"), opts=child)

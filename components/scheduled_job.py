@@ -15,7 +15,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.core.alarms import AlarmSpec, build_alarm
+from components.core.alarms import CRITICAL, AlarmSpec, RegisteredAlarm, build_alarms
 from components.core.context import StackContext
 from components.core.function import BuiltFunction, FunctionSpec, build_function
 from components.core.iam import policy_document, service_assume_role_policy
@@ -80,6 +80,21 @@ def single_run_reservation(settings: Settings, args: ScheduledJobArgs) -> int | 
     if not settings.concurrency_reservations:
         return None
     return 1 if args.single_run else args.function.reserved_concurrency
+
+
+def heartbeat_specs(function_name: pulumi.Input[str], job: str, expression: str, period: int) -> dict[str, AlarmSpec]:
+    """The two inputs of the "did not run" alarm (see ``ScheduledJob._did_not_run``)."""
+    invocations = {"namespace": "AWS/Lambda", "metric_name": "Invocations",
+                   "dimensions": {"FunctionName": function_name}, "statistic": "Sum", "threshold": 1,
+                   "period_seconds": period, "composite_input": True}
+    return {
+        "missed-run": AlarmSpec(
+            **invocations, family="heartbeat", comparison="LessThanThreshold", evaluation_periods=1, datapoints_to_alarm=1,
+            description=f"No run of {job} in the last {period // 60} minutes ({expression})."),
+        "ran-recently": AlarmSpec(
+            **invocations, family="heartbeat_history", evaluation_periods=2, datapoints_to_alarm=1,
+            description=f"{job} ran in the two periods before this one (input of the did-not-run alarm)."),
+    }
 
 
 class ScheduledJob(pulumi.ComponentResource):
@@ -148,11 +163,38 @@ class ScheduledJob(pulumi.ComponentResource):
         )
         self.heartbeat = None
         if enabled:  # a disabled schedule is silent on purpose
-            self.heartbeat = build_alarm(ctx, f"{name}-did-not-run", AlarmSpec(
-                family="heartbeat", namespace="AWS/Lambda", metric_name="Invocations",
-                dimensions={"FunctionName": self.function.function.name}, statistic="Sum",
-                threshold=1, comparison="LessThanThreshold",
-                period_seconds=period, evaluation_periods=1, datapoints_to_alarm=1,
-                description=f"The {args.job} job did not run in the last {period // 60} minutes ({args.expression}).",
-            ), self)
+            self.heartbeat = self._did_not_run(name, ctx, args, period)
         self.register_outputs({"schedule": self.schedule.name, "function": self.function.function.name})
+
+    def _did_not_run(self, name: str, ctx: StackContext, args: ScheduledJobArgs,
+                     period: int) -> aws.cloudwatch.CompositeAlarm:
+        """ALARM when the job ran in one of the two periods before the current one and not in it.
+
+        A bare "Invocations < 1, missing = breaching" alarm fires the moment it is created: on a
+        fresh deploy, and when a disabled job is enabled again, nothing has run yet. Requiring an
+        earlier run in the alarm's own history (``ran-recently``) makes silence before the first run
+        quiet, while a schedule that stops firing pages once: the composite turns OK again when the
+        last run leaves that history, two periods later. A job re-enabled within two periods of its
+        last run would still page; disabling and re-enabling is slower than that in practice.
+        """
+        inputs = build_alarms(ctx, name, heartbeat_specs(self.function.function.name, args.job, args.expression,
+                                                         period), self)
+        names = {key: physical_name(ctx.settings, f"{name}-{key}", max_length=255) for key in inputs}
+        alarm_name = physical_name(ctx.settings, f"{name}-did-not-run", max_length=255)
+        composite = aws.cloudwatch.CompositeAlarm(
+            f"{name}-did-not-run",
+            alarm_name=alarm_name,
+            alarm_description=f"The {args.job} job stopped running ({args.expression}): it ran before, not in the "
+                              f"last {period // 60} minutes.",
+            alarm_rule=f'ALARM("{names["missed-run"]}") AND ALARM("{names["ran-recently"]}")',
+            alarm_actions=[ctx.notice_topic_arn],
+            ok_actions=[ctx.notice_topic_arn],
+            tags={"severity": CRITICAL},
+            opts=ctx.options(self, depends_on=list(inputs.values())),
+        )
+        ctx.alarm_registry.append(RegisteredAlarm(alarm_name, AlarmSpec(
+            family="heartbeat", namespace="AWS/Lambda", metric_name="Invocations",
+            dimensions={"FunctionName": self.function.function.name}, threshold=1, period_seconds=period,
+            description=f"{args.job} stopped running."), period, composite))
+        return composite
+

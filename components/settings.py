@@ -182,6 +182,8 @@ class Settings:
     function_memory_mb: Mapping[str, int] = field(default_factory=dict)
     # False in sandbox accounts: no reserved or provisioned concurrency anywhere (single-run jobs included).
     concurrency_reservations: bool = True
+    # Whether this stack creates the account-wide alarms (accountAlarmsStack).
+    owns_account_alarms: bool = True
 
     @property
     def environment(self) -> str:
@@ -477,6 +479,7 @@ def load_settings(
         workload=workload,
         function_memory_mb=function_memory,
         concurrency_reservations=reservations is not False,
+        owns_account_alarms=(c.value("accountAlarmsStack") or stack) == stack,
     )
 
 

@@ -39,10 +39,12 @@ TREAT_MISSING_DATA: Mapping[str, str] = {
     "dlq_depth": MISSING,
     "concurrency": MISSING,
     "heartbeat": BREACHING,
+    "heartbeat_history": NOT_BREACHING,  # "ran in these periods": no data means it did not
 }
 
 CRITICAL = "critical"
 WARNING = "warning"
+COMPOSITE_INPUT_TAG = "composite-input"  # policy/rules.py (G1) exempts these from needing actions
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,10 @@ class AlarmSpec:
     datapoints_to_alarm: int | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
     sum_of: tuple[MetricRef, ...] = ()
+    # Metric math over ``sum_of`` (ids m0, m1, ...) instead of their sum, e.g. a share of a quota.
+    expression: str | None = None
+    # An input of a composite alarm only: no actions of its own, not in the service-health rule.
+    composite_input: bool = False
 
 
 def build_alarm(ctx: StackContext, name: str, spec: AlarmSpec, parent: pulumi.Resource) -> aws.cloudwatch.MetricAlarm:
@@ -112,13 +118,17 @@ def build_alarm(ctx: StackContext, name: str, spec: AlarmSpec, parent: pulumi.Re
             *({"id": metric_id, "return_data": False, "metric": {
                 "namespace": spec.namespace, "metric_name": ref.metric_name, "dimensions": dict(ref.dimensions),
                 "stat": ref.statistic, "period": period}} for metric_id, ref in zip(ids, spec.sum_of, strict=True)),
-            {"id": "total", "return_data": True, "label": spec.metric_name, "expression": f"SUM([{','.join(ids)}])"},
+            {"id": "total", "return_data": True, "label": spec.metric_name,
+             "expression": spec.expression or f"SUM([{','.join(ids)}])"},
         ]}
     else:
         metric = {"namespace": spec.namespace, "metric_name": spec.metric_name, "dimensions": dict(spec.dimensions),
                   "statistic": spec.statistic, "extended_statistic": spec.extended_statistic, "period": period}
     alarm_name = physical_name(ctx.settings, name, max_length=255)
-    topic = ctx.topic_for(spec.severity)
+    # Metric alarms notify the notices topic; only composite alarms (service health) page, so an
+    # incident pages once. A composite's input has no actions at all.
+    actions = [] if spec.composite_input else [ctx.notice_topic_arn]
+    tags = {"severity": spec.severity, **({COMPOSITE_INPUT_TAG: "true"} if spec.composite_input else {}), **spec.tags}
     alarm = aws.cloudwatch.MetricAlarm(
         name,
         name=alarm_name,
@@ -129,9 +139,9 @@ def build_alarm(ctx: StackContext, name: str, spec: AlarmSpec, parent: pulumi.Re
         evaluation_periods=evaluation,
         datapoints_to_alarm=datapoints,
         treat_missing_data=TREAT_MISSING_DATA[spec.family],
-        alarm_actions=[topic],
-        ok_actions=[topic],
-        tags={"severity": spec.severity, **spec.tags},
+        alarm_actions=actions,
+        ok_actions=actions,
+        tags=tags,
         opts=ctx.options(parent),
     )
     ctx.alarm_registry.append(RegisteredAlarm(alarm_name, spec, period, alarm))

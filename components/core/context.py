@@ -33,15 +33,18 @@ class StackContext:
     alert_topic_arn: pulumi.Input[str]
     account_id: pulumi.Input[str]
     schedule_group_name: pulumi.Input[str] | None = None
-    warning_topic_arn: pulumi.Input[str] | None = None  # None: warnings go to the alert topic
+    # The notices topic: every metric alarm's actions (no paging endpoint); None only in builder tests.
+    warning_topic_arn: pulumi.Input[str] | None = None
     partition: str = "aws"
     # The Powertools layer ARN, resolved once per stack (see components.core.function).
     powertools_layer_arn: pulumi.Input[str] | None = None
     # Every alarm the builders create, for the service's dashboard and health alarm.
     alarm_registry: list[Any] = field(default_factory=list)
 
-    def topic_for(self, severity: str) -> pulumi.Input[str]:
-        return self.warning_topic_arn if severity == "warning" and self.warning_topic_arn else self.alert_topic_arn
+    @property
+    def notice_topic_arn(self) -> pulumi.Input[str]:
+        """Where metric alarms notify: the notices topic (never paging), else the alert topic."""
+        return self.warning_topic_arn or self.alert_topic_arn
 
     def options(self, parent: pulumi.Resource, **extra: object) -> pulumi.ResourceOptions:
         """Options for a child: parented to its component and pinned to the stack's provider."""

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 
 def test_alert_topic_uses_a_customer_managed_key_cloudwatch_may_use(synth_stack) -> None:
     template = synth_stack("prod")
@@ -49,17 +51,44 @@ def test_provider_region_and_default_tags_from_settings(synth_stack) -> None:
     assert ":eu-west-1:" in template.named("platform-alerts")["inputs"]["kmsMasterKeyId"]
 
 
-def test_warnings_route_to_their_own_topic_in_prod_and_share_the_topic_in_dev(synth_stack) -> None:
-    prod, dev = synth_stack("prod"), synth_stack("dev")
-    alarms = {a["name"]: a["inputs"] for a in prod.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")}
-    assert alarms["api-orders-duration"]["alarmActions"][0].endswith(":orders-prod-alerts-warning")
-    assert alarms["api-orders-errors"]["alarmActions"][0].endswith(":orders-prod-alerts")
-    dev_alarms = {a["name"]: a["inputs"] for a in dev.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")}
-    assert dev_alarms["api-orders-duration"]["alarmActions"] == dev_alarms["api-orders-errors"]["alarmActions"]
-    assert dev.count("aws:sns/topic:Topic") == 1
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_an_incident_pages_once(synth_stack, stack) -> None:
+    """Only the composite service-health alarm notifies the paging (alert) topic; every metric
+    alarm and the did-not-run composites notify the notices topic."""
+    template = synth_stack(stack)
+    paging = f"arn:aws:sns:us-east-1:123456789012:orders-{stack}-alerts"
+    notices = paging + "-warning"
+    metric_alarms = template.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    composites = {a["name"]: a["inputs"] for a in template.of_type("aws:cloudwatch/compositeAlarm:CompositeAlarm")}
+    assert len(metric_alarms) > 50 and len(composites) >= 2
+    for alarm in metric_alarms:
+        actions = alarm["inputs"].get("alarmActions") or []
+        assert paging not in actions, alarm["name"]
+        assert actions == [notices] or alarm["inputs"]["tags"].get("composite-input") == "true", alarm["name"]
+    health = composites.pop("orders-health")
+    assert health["alarmActions"] == health["okActions"] == [paging]
+    for name, composite in composites.items():
+        assert composite["alarmActions"] == [notices], name
 
 
-def test_account_concurrency_alarm(synth_stack) -> None:
+def test_notices_go_to_the_warning_emails_in_prod_and_the_alert_emails_in_dev(synth_stack) -> None:
+    dev = synth_stack("dev")
+    subscriptions = {(s["inputs"]["topic"].rsplit(":", 1)[-1], s["inputs"]["endpoint"])
+                     for s in dev.of_type("aws:sns/topicSubscription:TopicSubscription") if s["name"].startswith("platform-")}
+    assert subscriptions == {("orders-dev-alerts", "platform-team-dev@example.com"),
+                             ("orders-dev-alerts-warning", "platform-team-dev@example.com")}
+    assert dev.count("aws:sns/topic:Topic") == 2
+
+
+def test_account_concurrency_alarm_follows_the_real_quota_once_per_account(synth_stack) -> None:
     alarm = synth_stack("prod").named("platform-account-concurrency")["inputs"]
-    assert alarm["metricName"] == "ClaimedAccountConcurrency" and alarm["threshold"] == 900
+    queries = {q["id"]: q for q in alarm["metricQueries"]}
+    assert queries["total"]["expression"] == "100 * m0 / SERVICE_QUOTA(m0)" and alarm["threshold"] == 90
+    assert queries["m0"]["metric"]["namespace"] == "AWS/Usage"
+    assert queries["m0"]["metric"]["dimensions"] == {"Service": "Lambda", "Type": "Resource",
+                                                     "Resource": "ConcurrentExecutions", "Class": "None"}
     assert alarm["treatMissingData"] == "missing"
+    # dev shares prod's account (accountAlarmsStack: prod): the alarm exists once.
+    alarms = synth_stack("dev").of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    assert "platform-account-concurrency" not in {a["name"] for a in alarms}
+    assert synth_stack("dev", {"accountAlarmsStack": ""}).named("platform-account-concurrency")

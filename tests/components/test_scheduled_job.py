@@ -81,20 +81,30 @@ def test_job_roles_are_scoped_to_the_index_they_read(prod) -> None:
     assert query["Resource"] == ["arn:aws:dynamodb:us-east-1:123456789012:table/orders-prod-orders/index/pendingByAge"]
 
 
-def test_did_not_run_alarm_treats_silence_as_breaching(prod) -> None:
-    alarm = prod.named("expire-unpaid-orders-did-not-run")["inputs"]
-    assert alarm["metricName"] == "Invocations" and alarm["statistic"] == "Sum"
-    assert alarm["comparisonOperator"] == "LessThanThreshold" and alarm["threshold"] == 1
-    assert alarm["treatMissingData"] == "breaching"
-    assert alarm["period"] == 15 * 60 + 300 and alarm["evaluationPeriods"] == 1
-    assert alarm["alarmActions"] and alarm["okActions"]
-    daily = prod.named("daily-summary-did-not-run")["inputs"]
-    assert daily["period"] == 86400
+def test_did_not_run_needs_a_missed_run_after_a_recent_one(prod) -> None:
+    missed = prod.named("expire-unpaid-orders-missed-run")["inputs"]
+    assert missed["metricName"] == "Invocations" and missed["statistic"] == "Sum"
+    assert missed["comparisonOperator"] == "LessThanThreshold" and missed["threshold"] == 1
+    assert missed["treatMissingData"] == "breaching"
+    assert missed["period"] == 15 * 60 + 300 and missed["evaluationPeriods"] == 1
+    recent = prod.named("expire-unpaid-orders-ran-recently")["inputs"]
+    assert recent["comparisonOperator"] == "GreaterThanOrEqualToThreshold" and recent["threshold"] == 1
+    assert recent["treatMissingData"] == "notBreaching"  # never ran (fresh deploy): not "ran recently"
+    assert (recent["period"], recent["evaluationPeriods"], recent["datapointsToAlarm"]) == (missed["period"], 2, 1)
+    for inputs in (missed, recent):  # heard only through the composite
+        assert inputs["alarmActions"] == [] and inputs["tags"]["composite-input"] == "true"
+    composite = prod.named("expire-unpaid-orders-did-not-run", "aws:cloudwatch/compositeAlarm:CompositeAlarm")["inputs"]
+    assert composite["alarmRule"] == ('ALARM("orders-prod-expire-unpaid-orders-missed-run") AND '
+                                      'ALARM("orders-prod-expire-unpaid-orders-ran-recently")')
+    assert composite["alarmActions"] and composite["okActions"]
+    assert prod.named("daily-summary-missed-run")["inputs"]["period"] == 86400
+    health = prod.named("orders-health", "aws:cloudwatch/compositeAlarm:CompositeAlarm")["inputs"]["alarmRule"]
+    assert 'ALARM("orders-prod-expire-unpaid-orders-did-not-run")' in health and "missed-run" not in health
 
 
 def test_a_disabled_job_has_no_did_not_run_alarm(dev) -> None:
-    names = {a["name"] for a in dev.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")}
-    assert "daily-summary-did-not-run" not in names and "expire-unpaid-orders-did-not-run" in names
+    names = {a["name"] for a in dev.resources if "did-not-run" in a["name"] or "missed-run" in a["name"]}
+    assert names == {"expire-unpaid-orders-did-not-run", "expire-unpaid-orders-missed-run"}
 
 
 def test_job_alarms_errors_duration_dlq_and_scheduler_losses(prod) -> None:

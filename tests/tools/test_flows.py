@@ -48,7 +48,7 @@ def test_mermaid_is_a_flowchart_with_every_node_declared(prod) -> None:
 def test_diff_lists_added_removed_and_changed(synth_stack) -> None:
     dev, prod = synth_stack("dev"), synth_stack("prod")
     changes = diff(dev, prod)
-    assert any("alerts-warning" in urn for urn in changes["added"])  # prod's separate warning topic
+    assert any("account-concurrency" in urn for urn in changes["added"])  # prod owns the account-wide alarms
     changed = changes["changed"]
     function = next(urn for urn in changed if urn.endswith("aws:lambda/function:Function::api-orders"))
     assert "memorySize" in changed[function]

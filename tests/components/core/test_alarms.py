@@ -26,7 +26,8 @@ def test_missing_data_follows_the_metric_family(run_builder, family: str, expect
 def test_every_alarm_notifies_on_alarm_and_ok_and_uses_stack_evaluation(run_builder) -> None:
     out = run_builder(lambda ctx, parent: build_alarm(ctx, "a", spec(), parent), "prod")
     alarm = out.template.named("a")["inputs"]
-    assert alarm["alarmActions"] == alarm["okActions"] == ["arn:aws:sns:us-east-1:123456789012:orders-prod-alerts"]
+    # Metric alarms notify the notices topic; the paging topic hears only the composite health alarm.
+    assert alarm["alarmActions"] == alarm["okActions"] == ["arn:aws:sns:us-east-1:123456789012:orders-prod-alerts-warning"]
     assert alarm["evaluationPeriods"] == 3 and alarm["datapointsToAlarm"] == 3 and alarm["period"] == 60
     assert alarm["name"] == "orders-prod-a"
     assert alarm["tags"]["severity"] == "critical"

@@ -92,7 +92,7 @@ def test_fifo_queues_and_their_dlq_are_fifo(run_builder) -> None:
 
 def test_queue_age_and_dlq_depth_alarms(run_builder) -> None:
     out = run_builder(build(QueueSpec(consumer_timeout_seconds=10)), "prod")
-    alarms = {a["inputs"]["metricName"]: a["inputs"] for a in out.template.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")}
+    alarms = {a["inputs"].get("metricName"): a["inputs"] for a in out.template.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")}
     age, depth = alarms["ApproximateAgeOfOldestMessage"], alarms["ApproximateNumberOfMessagesVisible"]
     assert age["dimensions"] == {"QueueName": "orders-prod-work"} and age["threshold"] == 300
     assert depth["dimensions"] == {"QueueName": "orders-prod-work-dlq"}
