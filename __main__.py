@@ -29,6 +29,7 @@ ctx = platform.context
 
 orders_api = ApiService("api", ctx, orders_api_args(settings))
 payments_webhook = WebhookIngestion("payments-webhook", ctx, payments_webhook_args(settings, orders_api))
+orders_api.deploy()  # the stage, after every route on the API (its webhook route's settings name it)
 jobs = [ScheduledJob(args.job, ctx, args) for args in job_args(settings, orders_api)]
 outbox_relay = StreamProcessor("outbox-relay", ctx, outbox_relay_args(orders_api, platform.event_bus))
 activity = StreamProcessor("activity", ctx, activity_args())

@@ -33,6 +33,9 @@ class ApiFunction:
 class ApiServiceArgs:
     functions: tuple[ApiFunction, ...]
     tables: tuple[TableSpec, ...] = ()
+    # Other components add routes to this API (e.g. a WebhookIngestion): the program then calls
+    # ApiService.deploy() after them, because the stage must come after every route it configures.
+    shared: bool = False
 
 
 def validate_args(args: ApiServiceArgs, has_authorizer: bool) -> None:
@@ -92,7 +95,13 @@ class ApiService(pulumi.ComponentResource):
         self.alarms = build_alarms(ctx, name, api_alarm_specs(ctx.settings.alarms, self.http_api.api.id), self)
 
         self.url = self.http_api.url
+        if not args.shared:
+            self.http_api.deploy()
         self.register_outputs({"url": self.url, "tableNames": self.table_names})
+
+    def deploy(self) -> None:
+        """Create the API's stage once every component connected its routes (``shared=True``)."""
+        self.http_api.deploy()
 
     def _create_function(self, name: str, ctx: StackContext, fn: ApiFunction) -> BuiltFunction:
         environment, grants = table_wiring(self.tables, fn.tables)

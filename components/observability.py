@@ -85,6 +85,9 @@ class ServiceHealth(pulumi.ComponentResource):
     def __init__(self, name: str, ctx: StackContext, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(COMPONENT_TYPE, name, None, opts)
         settings = ctx.settings
+        undeployed = [api.name for api in ctx.http_apis if api.stage is None]
+        if undeployed:
+            raise ValueError(f"HTTP APIs without a stage (call deploy() after their routes): {', '.join(undeployed)}")
         alarms = list(ctx.alarm_registry)
         title = f"{settings.service} ({settings.stack})"
         self.dashboard = aws.cloudwatch.Dashboard(

@@ -103,8 +103,13 @@ class WebhookIngestion(pulumi.ComponentResource):
         validate_args(ctx, args)
         settings = ctx.settings
         self.route = Route("POST", f"{names.PATH_PREFIX}{args.source}", public=True,
-                           authenticated_by=f"{args.scheme} webhook signature")
+                           authenticated_by=f"{args.scheme} webhook signature", detailed_metrics=True)
+        own_api = args.api is None
         self.http_api = args.api or build_http_api(ctx, f"{name}-api", self)
+        if self.http_api.stage is not None:
+            raise WebhookConfigError(
+                f"webhook source '{args.source}': the API it shares is already deployed; build it with "
+                "ApiServiceArgs(shared=True) and call deploy() after the webhook sources")
 
         self.secret = aws.secretsmanager.Secret(
             f"{name}-signing-secret",
@@ -136,6 +141,8 @@ class WebhookIngestion(pulumi.ComponentResource):
         self.alarms = build_alarms(ctx, f"{name}-route", route_alarm_specs(settings.alarms, self.http_api.api.id,
                                                                          self.route), self)
 
+        if own_api:
+            self.http_api.deploy()
         self.url = pulumi.Output.concat(self.http_api.url, self.route.path)
         self.register_outputs({"url": self.url, "queueUrl": self.queue.queue.url, "secretArn": self.secret.arn})
 

@@ -46,6 +46,7 @@ def orders_api_args(settings: Settings) -> ApiServiceArgs:
     public = not settings.api.jwt_issuer
     return ApiServiceArgs(
         tables=(ORDERS_TABLE, IDEMPOTENCY_TABLE),
+        shared=True,  # the payments webhook adds its route; __main__ deploys the API after it
         functions=(
             ApiFunction(
                 name="orders",

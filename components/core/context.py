@@ -40,6 +40,8 @@ class StackContext:
     powertools_layer_arn: pulumi.Input[str] | None = None
     # Every alarm the builders create, for the service's dashboard and health alarm.
     alarm_registry: list[Any] = field(default_factory=list)
+    # Every HTTP API built, so the program can tell one that was never deployed (no stage).
+    http_apis: list[Any] = field(default_factory=list)
 
     @property
     def notice_topic_arn(self) -> pulumi.Input[str]:

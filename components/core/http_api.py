@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
@@ -49,27 +49,66 @@ class Route:
     # A public route that authenticates its callers itself (e.g. "webhook signature"): the route's
     # operation name says so, and the policy does not ask for the JWT authorizer on it.
     authenticated_by: str | None = None
+    # The route has its own alarms, so the stage publishes its metrics (billed as custom metrics).
+    detailed_metrics: bool = False
 
     @property
     def key(self) -> str:
         return f"{self.method} {self.path}"
 
 
+class HttpApiConfigError(ValueError):
+    """An API whose stage cannot carry what its routes need."""
+
+
 @dataclass
 class BuiltHttpApi:
+    """An HTTP API, its authorizer and, once :meth:`deploy` ran, its ``$default`` stage.
+
+    The stage comes last because per-route settings (detailed metrics for route alarms) may only
+    name routes that exist: API Gateway refuses route settings for an unknown route key.
+    """
+
     api: aws.apigatewayv2.Api
-    stage: aws.apigatewayv2.Stage
     authorizer: aws.apigatewayv2.Authorizer | None
+    ctx: StackContext
+    name: str
+    parent: pulumi.Resource
+    access_logs: aws.cloudwatch.LogGroup
+    # Routes whose alarms need per-route metrics: (route key, the Route resource).
+    detailed_routes: list[tuple[str, aws.apigatewayv2.Route]] = field(default_factory=list)
+    stage: aws.apigatewayv2.Stage | None = None
 
     @property
     def url(self) -> pulumi.Output[str]:
         return self.api.api_endpoint
 
+    def deploy(self) -> aws.apigatewayv2.Stage:
+        """Create the stage (auto-deploy), after every route is connected; once."""
+        if self.stage is not None:
+            raise HttpApiConfigError(f"API '{self.name}' is already deployed; connect routes before deploy()")
+        api_settings = self.ctx.settings.api
+        throttling = {"throttling_burst_limit": api_settings.throttling_burst_limit,
+                      "throttling_rate_limit": api_settings.throttling_rate_limit}
+        self.stage = aws.apigatewayv2.Stage(
+            f"{self.name}-stage",
+            api_id=self.api.id,
+            name=STAGE,
+            auto_deploy=True,
+            access_log_settings={"destination_arn": self.access_logs.arn, "format": ACCESS_LOG_FORMAT},
+            # Detailed metrics bill 6 custom metrics per route: only the routes whose alarms need them.
+            default_route_settings={**throttling, "detailed_metrics_enabled": False},
+            route_settings=[{"route_key": route.route_key, "detailed_metrics_enabled": True, **throttling}
+                            for _, route in self.detailed_routes] or None,
+            opts=self.ctx.options(self.parent),
+        )
+        return self.stage
+
 
 def build_http_api(ctx: StackContext, name: str, parent: pulumi.Resource) -> BuiltHttpApi:
-    """An HTTP API with the ``$default`` stage (auto-deploy), JSON access logs with the stack's
-    retention, default route throttling and CORS from settings, and the JWT authorizer when the
-    stack configures one."""
+    """An HTTP API with JSON access logs with the stack's retention, CORS from settings, and the
+    JWT authorizer when the stack configures one; :meth:`BuiltHttpApi.deploy` adds the
+    ``$default`` stage (auto-deploy, default route throttling) once its routes are connected."""
     settings = ctx.settings
     origins = list(settings.api.cors_allow_origins)
     api = aws.apigatewayv2.Api(
@@ -86,19 +125,6 @@ def build_http_api(ctx: StackContext, name: str, parent: pulumi.Resource) -> Bui
     )
     access_logs = build_log_group(ctx, f"{name}-access-logs", f"/aws/apigateway/{physical_name(settings, name)}/access",
                                   parent)
-    stage = aws.apigatewayv2.Stage(
-        f"{name}-stage",
-        api_id=api.id,
-        name=STAGE,
-        auto_deploy=True,
-        access_log_settings={"destination_arn": access_logs.arn, "format": ACCESS_LOG_FORMAT},
-        default_route_settings={
-            "throttling_burst_limit": settings.api.throttling_burst_limit,
-            "throttling_rate_limit": settings.api.throttling_rate_limit,
-            "detailed_metrics_enabled": True,  # per-route metrics: webhook routes alarm on their own 4xx
-        },
-        opts=ctx.options(parent),
-    )
     authorizer = None
     if settings.api.jwt_issuer:
         authorizer = aws.apigatewayv2.Authorizer(
@@ -110,7 +136,9 @@ def build_http_api(ctx: StackContext, name: str, parent: pulumi.Resource) -> Bui
             jwt_configuration={"issuer": settings.api.jwt_issuer, "audiences": list(settings.api.jwt_audience)},
             opts=ctx.options(parent),
         )
-    return BuiltHttpApi(api=api, stage=stage, authorizer=authorizer)
+    built = BuiltHttpApi(api=api, authorizer=authorizer, ctx=ctx, name=name, parent=parent, access_logs=access_logs)
+    ctx.http_apis.append(built)
+    return built
 
 
 def connect_routes(ctx: StackContext, name: str, http_api: BuiltHttpApi, function: BuiltFunction,
@@ -131,9 +159,11 @@ def connect_routes(ctx: StackContext, name: str, http_api: BuiltHttpApi, functio
     )
     allow_invoke(ctx, f"{name}-invoke", function, "apigateway.amazonaws.com",
                  pulumi.Output.concat(http_api.api.execution_arn, "/*/*"), parent)
+    if http_api.stage is not None:
+        raise HttpApiConfigError(f"API '{http_api.name}' is already deployed: connect {routes[0].key} before deploy()")
     for route in routes:
         protected = not route.public
-        aws.apigatewayv2.Route(
+        created = aws.apigatewayv2.Route(
             f"{name}-{route.method.lower()}{_slug(route.path)}",
             api_id=http_api.api.id,
             route_key=route.key,
@@ -143,6 +173,8 @@ def connect_routes(ctx: StackContext, name: str, http_api: BuiltHttpApi, functio
             operation_name=f"{AUTHENTICATED_BY}{route.authenticated_by}" if route.authenticated_by else None,
             opts=ctx.options(parent),
         )
+        if route.detailed_metrics:
+            http_api.detailed_routes.append((route.key, created))
     return integration
 
 
@@ -168,7 +200,9 @@ def api_alarm_specs(alarms: AlarmSettings, api_id: pulumi.Input[str]) -> dict[st
 def route_alarm_specs(alarms: AlarmSettings, api_id: pulumi.Input[str], route: Route) -> dict[str, AlarmSpec]:
     """One route (detailed metrics): 4xx and 5xx rates. For a webhook a 4xx spike means bad
     signatures: an attack, or a secret that does not match the sender's."""
-    dimensions = {"ApiId": api_id, "Stage": STAGE, "Method": route.method, "Resource": route.path}
+    # HTTP APIs publish route metrics under ApiId, Stage, Route ("POST /webhooks/x"), and only with
+    # detailed metrics on; Method + Resource are REST APIs' dimensions and would never have data.
+    dimensions = {"ApiId": api_id, "Stage": STAGE, "Route": route.key}
     return {
         "4xx-rate": _rate_spec("4xx", dimensions, alarms.api_4xx_rate_percent, "api_errors",
                                f"on {route.key} are refused with a 4xx (bad signatures or a secret mismatch?)"),

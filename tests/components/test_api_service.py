@@ -16,6 +16,7 @@ JWT = {"apiJwtIssuer": "https://auth.example.com/", "apiJwtAudience": ["orders-a
 def orders_service(ctx, parent):
     captured: dict[str, object] = {}
     service = ApiService("api", ctx, orders_api_args(ctx.settings))
+    service.deploy()  # the orders API is shared with the webhook: the program deploys it after the routes
     service.url.apply(lambda url: captured.update(url=url))
     return captured
 

@@ -132,7 +132,8 @@ def test_alarms_signature_4xx_5xx_errors_queue_age_dlq_worker(run_builder) -> No
     out = run_builder(webhook(), "prod")
     alarms = {a["name"]: a["inputs"] for a in out.template.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")}
     four = alarms["payments-webhook-route-4xx-rate"]
-    assert four["metricName"] == "4xx" and four["dimensions"]["Resource"] == "/webhooks/payments"
+    assert four["metricName"] == "4xx"
+    assert four["dimensions"] == {"ApiId": four["dimensions"]["ApiId"], "Stage": "$default", "Route": "POST /webhooks/payments"}
     assert four["threshold"] == 0.05
     for expected in ("payments-webhook-route-5xx-rate", "payments-webhook-receiver-errors", "payments-webhook-queue-age",
                      "payments-webhook-queue-dlq-depth", "payments-webhook-worker-errors",
@@ -173,3 +174,33 @@ def test_program_puts_the_payments_webhook_on_the_orders_api(synth_stack) -> Non
     assert "POST /webhooks/payments" in keys
     worker = template.named("payments-webhook-worker")["inputs"]
     assert worker["environment"]["variables"]["ORDERS_TABLE_NAME"] == "orders-dev-orders"
+
+
+def test_the_stage_comes_after_the_webhook_route_and_publishes_only_its_metrics(run_builder) -> None:
+    """API Gateway refuses route settings for a route key that does not exist yet; detailed
+    metrics bill per route, so only the route with alarms gets them."""
+    out = run_builder(webhook(), "prod")
+    stage = out.template.one("aws:apigatewayv2/stage:Stage")
+    route = out.template.one("aws:apigatewayv2/route:Route")
+    assert stage["inputs"]["defaultRouteSettings"]["detailedMetricsEnabled"] is False
+    assert stage["inputs"]["routeSettings"] == [{
+        "routeKey": "POST /webhooks/payments", "detailedMetricsEnabled": True,
+        "throttlingBurstLimit": 200, "throttlingRateLimit": 500}]
+    record = next(r for r in out.run.resources() if r.urn == stage["urn"])
+    assert route["urn"] in record.dependencies
+
+
+def test_a_shared_api_already_deployed_is_refused(run_builder) -> None:
+    """Its stage could not name the webhook route any more."""
+    from components.core.function import FunctionSpec
+    from components.core.http_api import build_http_api
+    from components.webhook_ingestion import WebhookConfigError, WebhookIngestion, WebhookIngestionArgs
+
+    def build(ctx, parent):
+        api = build_http_api(ctx, "plain", parent)
+        api.deploy()
+        return WebhookIngestion("hook", ctx, WebhookIngestionArgs(
+            source="payments", scheme="standard", api=api, worker=FunctionSpec("payments_worker", "worker")))
+
+    with pytest.raises(WebhookConfigError, match="already deployed"):
+        run_builder(build, "dev")

@@ -90,3 +90,12 @@ def test_workload_errors_name_the_key() -> None:
         settings_for("dev", workload="fuctions: {}")
     with pytest.raises(SettingsError, match="workload"):
         settings_for("dev", workload="[1, 2")
+
+
+def test_detailed_route_metrics_are_priced_as_custom_metrics(synth_stack) -> None:
+    template = synth_stack("prod")
+    stage = template.one("aws:apigatewayv2/stage:Stage")
+    items = {i.resource: i for i in estimate(template, {})}
+    detailed = items[stage["urn"]]
+    assert detailed.detail == {"detailedRouteMetrics": 6}  # the webhook route only, 6 metrics
+    assert round(detailed.monthly, 2) == 1.80 and detailed.baseline == detailed.monthly

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -123,6 +123,18 @@ def estimate(template: Template, workload: dict[str, Any], retention: dict[str, 
     for api in template.of_type("aws:apigatewayv2/api:Api"):
         items.append(Item(api["urn"], "API Gateway", p.tiered(api_requests / 1e6, p.HTTP_API_PER_MILLION),
                           p.tiered(api_requests / 1e6, p.REST_API_PER_MILLION), {"requests": round(api_requests)}))
+    # Detailed (per-route) metrics where a stage turns them on: custom metrics, tuned and baseline alike.
+    routes_per_api = Counter(r["inputs"].get("apiId") for r in template.of_type("aws:apigatewayv2/route:Route"))
+    for stage in template.of_type("aws:apigatewayv2/stage:Stage"):
+        inputs = stage["inputs"]
+        if (inputs.get("defaultRouteSettings") or {}).get("detailedMetricsEnabled"):
+            routes = routes_per_api[inputs.get("apiId")]
+        else:
+            routes = sum(1 for s in inputs.get("routeSettings") or [] if s.get("detailedMetricsEnabled"))
+        if routes:
+            metrics = routes * p.HTTP_API_DETAILED_METRICS_PER_ROUTE
+            cost = metrics * p.CLOUDWATCH_CUSTOM_METRIC_MONTH
+            items.append(Item(stage["urn"], "CloudWatch", cost, cost, {"detailedRouteMetrics": metrics}))
 
     events_kb = float((workload.get("events") or {}).get("avgKb", 1))
     for bus in template.of_type("aws:cloudwatch/eventBus:EventBus"):
