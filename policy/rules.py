@@ -2,7 +2,7 @@
 resource list. They run in three places: the CrossGuard pack (policy/__main__.py), the tests,
 and `python -m tools.policy <stack>` over the offline synth output.
 
-Rule ids follow ../shared/reference/POLICY_RULES.md (L*, A*, Q*, N*, E*, D*, K*, G*). Errors are
+Rule ids follow docs/POLICY_RULES.md (L*, A*, Q*, N*, E*, D*, K*, G*). Errors are
 mandatory, warnings advisory. Values unknown at preview (None or "[unknown]") never fail a rule.
 """
 

@@ -1,6 +1,6 @@
 """The one alarm builder, and pure functions returning the standard alarm specs.
 
-Missing-data treatment is chosen per metric family (../shared/reference/ALARMS.md): error-like
+Missing-data treatment is chosen per metric family (docs/ALARMS.md): error-like
 metrics are sparse (missing = healthy), backlog metrics report continuously (missing = unknown),
 and a heartbeat ("did not run") is breaching when silent.
 """

@@ -1,6 +1,6 @@
 """Prices for the cost model: one table, updated in one place.
 
-Source: ../shared/reference/PRICES.md (us-east-1, as published by late 2026; most figures from
+Source: docs/PRICES.md (us-east-1, as published by late 2026; most figures from
 infracost's test fixtures, internal/resources/aws/*_test.golden, cross-checked with AWS pricing
 pages). Units as named; tiers are (monthly upper bound, price) pairs.
 """
