@@ -6,6 +6,8 @@ PENDING) is recorded as a payment exception and reported, not retried forever.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -16,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from shared.dynamo import from_dynamo, to_dynamo
 from shared.orders_schema import LEAVE_PENDING, PARTITION_KEY, SORT_KEY, order_key
 from shared.outbox import iso, outbox_item
+from shared.webhook_schema import ENVELOPE_ENCODING
 
 SOURCE = "payments"
 PENDING, PAID = "PENDING", "PAID"
@@ -32,7 +35,15 @@ class Envelope(BaseModel):
     id: str = Field(min_length=1)
     source: str
     timestamp: int | None = None
+    encoding: str | None = None  # "base64": ``body`` is the exact signed bytes (older messages: the text)
     body: str
+
+    def payload(self) -> bytes:
+        if self.encoding is None:
+            return self.body.encode()
+        if self.encoding != ENVELOPE_ENCODING:
+            raise ValueError(f"unknown body encoding {self.encoding!r}")
+        return base64.b64decode(self.body, validate=True)
 
 
 class PaymentData(BaseModel):
@@ -60,8 +71,8 @@ def parse_message(body: str) -> tuple[Envelope, PaymentEvent]:
     """The queue message's envelope and payload, or PoisonMessageError."""
     try:
         envelope = Envelope.model_validate_json(body)
-        event = PaymentEvent.model_validate_json(envelope.body)
-    except (ValidationError, ValueError) as error:
+        event = PaymentEvent.model_validate_json(envelope.payload())  # not UTF-8 or not JSON: poison
+    except (ValidationError, ValueError, binascii.Error) as error:
         raise PoisonMessageError(f"unparseable webhook message: {error}") from error
     return envelope, event
 

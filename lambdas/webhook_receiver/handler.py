@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import os
+import re
 import time
 from typing import Any
 
@@ -30,6 +32,7 @@ from shared.webhook_schema import (
     SCHEME_ENV,
     SECRET_ARN_ENV,
     SOURCE_ENV,
+    envelope,
 )
 from webhook_receiver.signatures import MalformedRequestError, VerificationError, Verified, verify
 
@@ -82,26 +85,37 @@ def raw_body(event: dict[str, Any]) -> bytes:
 
 
 def enqueue(verified: Verified, body: bytes) -> None:
-    text = body.decode("utf-8", errors="replace")
+    """The exact signed bytes, base64 in the envelope: what was verified is what the worker gets."""
     message: dict[str, Any] = {
         "QueueUrl": QUEUE_URL,
-        "MessageBody": json.dumps({"id": verified.id, "source": SOURCE, "timestamp": verified.timestamp, "body": text}),
+        "MessageBody": envelope(verified.id, SOURCE, verified.timestamp, base64.b64encode(body).decode("ascii")),
     }
     if MESSAGE_GROUP_FIELD:
-        message["MessageGroupId"] = str(message_group(text, MESSAGE_GROUP_FIELD) or SOURCE)[:128]
-        message["MessageDeduplicationId"] = verified.id[:128]  # a redelivered webhook is dropped by SQS
+        message["MessageGroupId"] = message_group_id(body)
+        # A redelivered webhook is dropped by SQS; ids longer than SQS's 128 characters go by digest.
+        message["MessageDeduplicationId"] = (verified.id if len(verified.id) <= 128
+                                             else hashlib.sha256(verified.id.encode()).hexdigest())
     sqs.send_message(**message)
 
 
-def message_group(payload: str, dotted_field: str) -> Any:
+_GROUP_ID = re.compile(r"[\x21-\x7e]{1,128}")  # SQS MessageGroupId: 1-128 printable ASCII
+
+
+def message_group(payload: bytes | str, dotted_field: str) -> Any:
     """The payload's ``a.b.c`` field, or None: events of one group stay in order on a FIFO queue."""
     try:
         value: Any = json.loads(payload)
         for part in dotted_field.split("."):
             value = value.get(part) if isinstance(value, dict) else None
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
-    return value if isinstance(value, (str, int)) else None
+    return value if isinstance(value, (str, int)) and not isinstance(value, bool) else None
+
+
+def message_group_id(body: bytes) -> str:
+    """The group of a FIFO message: the payload field when SQS can take it as a group id, else the source."""
+    group = str(message_group(body, MESSAGE_GROUP_FIELD or "") or SOURCE)
+    return group if _GROUP_ID.fullmatch(group) else SOURCE
 
 
 @logger.inject_lambda_context

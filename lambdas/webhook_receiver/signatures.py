@@ -12,11 +12,17 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from shared.webhook_schema import TOLERANCE_SECONDS
+from shared.webhook_schema import MAX_ID_CHARS, TOLERANCE_SECONDS
 
+# Unix seconds as ASCII digits only: str.isdigit() accepts "²" and int() refuses more than 4,300
+# digits, both of which would be a 500; twelve digits reach the year 33658.
+_UNIX_SECONDS = re.compile(r"[0-9]{1,12}")
+_WEBHOOK_ID = re.compile(rf"[\x21-\x7e]{{1,{MAX_ID_CHARS}}}")  # printable ASCII, no spaces
+_MAX_SIGNATURE_HEADER = 8192  # several signatures during a rotation, never kilobytes more
 
 class MalformedRequestError(ValueError):
     """Missing or unreadable headers (or, for Stripe, a payload without an id)."""
@@ -49,9 +55,15 @@ def _matches(expected: bytes, candidates: Sequence[bytes]) -> bool:
 
 
 def _timestamp(text: str | None, header: str) -> int:
-    if text is None or not text.strip().isdigit():
+    if text is None or not _UNIX_SECONDS.fullmatch(text.strip()):
         raise MalformedRequestError(f"{header} must be unix seconds")
     return int(text.strip())
+
+
+def _identifier(text: str, header: str) -> str:
+    if not _WEBHOOK_ID.fullmatch(text):
+        raise MalformedRequestError(f"{header} must be 1-{MAX_ID_CHARS} printable ASCII characters")
+    return text
 
 
 def _check_tolerance(timestamp: int, now: int) -> None:
@@ -61,22 +73,28 @@ def _check_tolerance(timestamp: int, now: int) -> None:
 
 def _required(headers: Mapping[str, str], name: str) -> str:
     value = headers.get(name)
-    if not value or not value.strip():
+    if not isinstance(value, str) or not value.strip():
         raise MalformedRequestError(f"missing header {name}")
+    if len(value) > _MAX_SIGNATURE_HEADER:
+        raise MalformedRequestError(f"header {name} is too long")
     return value.strip()
 
 
 def standard_key(secret: str) -> bytes | None:
-    """``whsec_<base64>`` (the prefix is optional) to the HMAC key; None if it is not base64."""
+    """``whsec_<base64>`` (the prefix is optional) to the HMAC key; None if it is not base64.
+
+    Providers hand out the base64 with or without its ``=`` padding (the reference libraries
+    decode both), so missing padding is restored before decoding."""
     encoded = secret[len("whsec_"):] if secret.startswith("whsec_") else secret
+    encoded = encoded.rstrip("=")
     try:
-        return base64.b64decode(encoded, validate=True)
+        return base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
     except (binascii.Error, ValueError):
         return None
 
 
 def verify_standard(headers: Mapping[str, str], body: bytes, secrets: Sequence[str], now: int) -> Verified:
-    webhook_id = _required(headers, "webhook-id")
+    webhook_id = _identifier(_required(headers, "webhook-id"), "webhook-id")
     timestamp = _timestamp(_required(headers, "webhook-timestamp"), "webhook-timestamp")
     signature_header = _required(headers, "webhook-signature")
     candidates = []
@@ -94,8 +112,14 @@ def verify_standard(headers: Mapping[str, str], body: bytes, secrets: Sequence[s
     return Verified(webhook_id, timestamp)
 
 
+def github_id(body: bytes) -> str:
+    """GitHub's idempotency key: the digest of the signed body. X-GitHub-Delivery is not covered by
+    the signature, so a captured request replayed under a new delivery id must not count as new."""
+    return "sha256:" + hashlib.sha256(body).hexdigest()
+
+
 def verify_github(headers: Mapping[str, str], body: bytes, secrets: Sequence[str], now: int) -> Verified:
-    delivery = _required(headers, "x-github-delivery")
+    _identifier(_required(headers, "x-github-delivery"), "x-github-delivery")  # required, but not trusted
     signature_header = _required(headers, "x-hub-signature-256")
     scheme, _, signature = signature_header.partition("=")
     if scheme != "sha256" or not signature:
@@ -103,7 +127,7 @@ def verify_github(headers: Mapping[str, str], body: bytes, secrets: Sequence[str
     candidate = signature.lower().encode()
     if not any(_matches(_hmac(s.encode(), body).hex().encode(), [candidate]) for s in secrets):
         raise VerificationError()
-    return Verified(delivery, None)
+    return Verified(github_id(body), None)
 
 
 def verify_stripe(headers: Mapping[str, str], body: bytes, secrets: Sequence[str], now: int) -> Verified:
@@ -124,9 +148,9 @@ def verify_stripe(headers: Mapping[str, str], body: bytes, secrets: Sequence[str
         raise VerificationError()
     try:
         event_id = json.loads(body).get("id")
-    except (ValueError, AttributeError, UnicodeDecodeError):
+    except (ValueError, AttributeError, UnicodeDecodeError, RecursionError):
         event_id = None
-    if not isinstance(event_id, str) or not event_id:
+    if not isinstance(event_id, str) or not _WEBHOOK_ID.fullmatch(event_id):
         raise MalformedRequestError("a Stripe event payload needs an 'id'")
     return Verified(event_id, timestamp)
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from decimal import Decimal
@@ -183,3 +184,26 @@ def test_poison_reaches_the_dlq_after_max_receive_count(worker) -> None:
     assert [m["Body"] for m in dead] == ["{broken"]
     assert order(good)["state"] == "PAID"
     assert sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []) == []
+
+
+def test_the_base64_envelope_the_receiver_sends_is_applied(worker) -> None:
+    from lambdas.shared.webhook_schema import envelope
+
+    order_id = put_order()
+    payload = json.dumps({"type": "payment.succeeded", "data": {"orderId": order_id, "paymentId": "pay-b",
+                                                               "amount": "30.00", "currency": "EUR"}}).encode()
+    body = envelope("wh-b64", "payments", 1, base64.b64encode(payload).decode())
+    assert worker([body]) == []
+    assert order(order_id)["state"] == "PAID"
+
+
+@pytest.mark.parametrize("payload", [b'{"type":"payment.succeeded","data":{"x":"\xff"}}', b"not json", b""])
+def test_signed_bytes_that_are_not_a_utf8_json_event_are_poison(worker, payload) -> None:
+    """They fail until the queue dead-letters them: kept for an operator, never dropped."""
+    from lambdas.shared.webhook_schema import envelope
+
+    good = put_order()
+    bodies = [envelope("wh-bad", "payments", 1, base64.b64encode(payload).decode()),
+              message("wh-good", "payment.succeeded", good)]
+    assert worker(bodies) == ["m0"]
+    assert order(good)["state"] == "PAID"

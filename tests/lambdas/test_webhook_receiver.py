@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import time
 
@@ -67,7 +68,8 @@ def test_valid_request_enqueues_exactly_one_envelope_and_answers_202(receiver) -
     assert len(messages) == 1
     envelope = json.loads(messages[0]["Body"])
     assert set(envelope) == set(names.ENVELOPE_FIELDS)
-    assert envelope["id"] == "msg_1" and envelope["source"] == "payments" and envelope["body"] == BODY
+    assert envelope["id"] == "msg_1" and envelope["source"] == "payments"
+    assert envelope["encoding"] == "base64" and base64.b64decode(envelope["body"]) == BODY.encode()
     assert isinstance(envelope["timestamp"], int)
 
 
@@ -137,7 +139,7 @@ def test_verification_misses_do_not_refetch_the_secret_every_time(receiver, monk
 def test_github_and_stripe_schemes(receiver) -> None:
     call = receiver("github", secret="gh-secret")
     headers = {"x-github-delivery": "d-1", "x-hub-signature-256": sign_github("gh-secret", BODY.encode())}
-    assert call(headers) == (202, {"id": "d-1"})
+    assert call(headers) == (202, {"id": "sha256:" + hashlib.sha256(BODY.encode()).hexdigest()})
     stripe_body = json.dumps({"id": "evt_9", "type": "payment.succeeded"})
     call = receiver("stripe", secret="whsec_s")
     headers = {"stripe-signature": sign_stripe("whsec_s", int(time.time()), stripe_body.encode())}
