@@ -24,7 +24,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orders_api.caller import Caller, UnauthenticatedError, caller_of
 from orders_api.ids import CUSTOMER_ID, ORDER_ID
-from orders_api.repository import InvalidCursorError, OrderNotFoundError, OrdersRepository, OrderStateError
+from orders_api.repository import (
+    InvalidCursorError,
+    OrderBusyError,
+    OrderNotFoundError,
+    OrdersRepository,
+    OrderStateError,
+)
 from shared.http import error_response, error_result, validation_details
 from shared.idempotency_schema import IDEMPOTENCY_TABLE_ENV, IDEMPOTENCY_TTL_ENV
 from shared.observability import logger, metrics, tracer
@@ -36,6 +42,7 @@ if TYPE_CHECKING:
 MAX_BODY_BYTES = 64 * 1024
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 20, 100
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+PAGE_SIZE = re.compile(r"[0-9]{1,3}")  # ASCII digits: "²".isdigit() is True, and int() of 5,000 digits raises
 _ROUTE_PATTERNS = [(method, re.compile("^" + re.sub(r"\{[^/]+\}", "[^/]+", path) + "$")) for method, path in ROUTES]
 
 dynamodb = boto3.client("dynamodb")
@@ -51,10 +58,14 @@ def now() -> datetime:
 def unreadable_body(event: dict[str, Any]) -> dict[str, Any] | None:
     """Size and media type, checked before anything parses the body."""
     body = event.get("body") or ""
+    if not isinstance(body, str):
+        return error_result(400, "MALFORMED_BODY", "request body is not text")
     try:
-        size = len(base64.b64decode(body, validate=True)) if event.get("isBase64Encoded") else len(body.encode())
+        raw = base64.b64decode(body, validate=True) if event.get("isBase64Encoded") else body.encode()
+        raw.decode("utf-8")  # JSON bodies are UTF-8; anything else is the client's mistake, not a 500
     except (ValueError, binascii.Error):
-        return error_result(400, "MALFORMED_BODY", "request body is not valid base64")
+        return error_result(400, "MALFORMED_BODY", "request body is not valid base64 or not UTF-8")
+    size = len(raw)
     if size > MAX_BODY_BYTES:
         return error_result(413, "BODY_TOO_LARGE", f"request body exceeds {MAX_BODY_BYTES} bytes")
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
@@ -70,6 +81,15 @@ def caller() -> Caller:
 
 def not_found() -> Response:
     return error_response(404, "ORDER_NOT_FOUND", "no such order")
+
+
+def canonical_order(order: CreateOrder) -> dict[str, Any]:
+    """The request as the idempotency check compares it: amounts by value (12.5 == 12.50)."""
+    def amount(value: Any) -> str:
+        return format(value.normalize(), "f") if value else "0"
+
+    dumped = order.model_dump(mode="python")
+    return {**dumped, "items": [{**item, "unitPrice": amount(item["unitPrice"])} for item in dumped["items"]]}
 
 
 def place_order(order: CreateOrder) -> dict[str, Any]:
@@ -91,7 +111,8 @@ def idempotent_place_order() -> tuple[Callable[..., dict[str, Any]], Any]:
     from orders_api.models import CreateOrder
 
     config = IdempotencyConfig(
-        event_key_jmespath="idempotencyKey",
+        # A key is the caller's own: the same key from another customer is another request.
+        event_key_jmespath="[customer, idempotencyKey]",
         payload_validation_jmespath="order",
         expires_after_seconds=int(os.environ.get(IDEMPOTENCY_TTL_ENV, "3600")),
     )
@@ -125,7 +146,8 @@ def create_order() -> Response:
         if any(e.get("type") == "json_invalid" for e in errors):
             return error_response(400, "MALFORMED_JSON", "request body is not valid JSON")
         return error_response(422, "VALIDATION_FAILED", "request is not valid", details=validation_details(errors))
-    if not caller().may_act_for(order.customerId):
+    who = caller()
+    if not who.may_act_for(order.customerId):
         return error_response(403, "FORBIDDEN", "orders can only be placed for the authenticated customer")
     if key is None:
         created = place_order(order)
@@ -133,7 +155,8 @@ def create_order() -> Response:
         place_once, config = idempotent_place_order()
         config.register_lambda_context(_invocation.get("context"))
         try:
-            created = place_once(request={"idempotencyKey": key, "order": order.model_dump(mode="json")})
+            created = place_once(request={"idempotencyKey": key, "customer": who.customer_id or order.customerId,
+                                          "order": canonical_order(order)})
         except IdempotencyValidationError:
             return error_response(422, "IDEMPOTENCY_KEY_REUSED", "this Idempotency-Key was used with a different request")
         except IdempotencyAlreadyInProgressError:
@@ -158,7 +181,7 @@ def list_orders(customerId: str) -> Response:  # noqa: N803
     if not caller().may_act_for(customerId):
         return error_response(404, "CUSTOMER_NOT_FOUND", "no such customer")
     limit_text = app.current_event.get_query_string_value("limit", str(DEFAULT_PAGE_SIZE)) or ""
-    if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_PAGE_SIZE:
+    if not PAGE_SIZE.fullmatch(limit_text) or not 1 <= int(limit_text) <= MAX_PAGE_SIZE:
         return error_response(400, "INVALID_LIMIT", f"limit must be an integer from 1 to {MAX_PAGE_SIZE}")
     cursor = app.current_event.get_query_string_value("cursor")
     try:
@@ -180,6 +203,9 @@ def cancel_order(orderId: str) -> Response:  # noqa: N803
         return not_found()
     except OrderStateError as conflict:
         return error_response(409, "ORDER_NOT_CANCELLABLE", f"only PENDING orders can be cancelled; this one is {conflict.state}")
+    except OrderBusyError:
+        return error_response(409, "ORDER_BUSY", "the order is being changed by another request; retry",
+                              headers={"Retry-After": "1"})
     metrics.add_metric(name="OrderCancelled", unit=MetricUnit.Count, value=1)
     return Response(200, "application/json", body=order)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -49,6 +50,17 @@ class InvalidCursorError(ValueError):
     pass
 
 
+class OrderBusyError(Exception):
+    """Another transaction on the order won the race (TransactionConflict): the caller may retry."""
+
+
+# DynamoDB key size limits: a partition key value 1-2048 bytes, a sort key 1-1024 bytes (the same
+# for index keys). A forged cursor breaking them would be a ValidationException, i.e. a 500.
+_KEY_LIMITS = {PARTITION_KEY: 2048, SORT_KEY: 1024, CUSTOMER_INDEX_PARTITION_KEY: 2048, CUSTOMER_INDEX_SORT_KEY: 1024}
+_ORDER_PARTITION = re.compile(rf"{ORDER_PREFIX}[0-9a-f]{{8}}-[0-9a-f]{{4}}-4[0-9a-f]{{3}}-[89ab][0-9a-f]{{3}}-[0-9a-f]{{12}}")
+_CREATED_KEY = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z#[0-9a-f-]{36}")
+_MAX_CURSOR_CHARS = 4096
+
 def order_view(item: dict[str, Any]) -> dict[str, Any]:
     """The API's representation: amounts as decimal strings, no storage keys."""
     return {
@@ -70,6 +82,8 @@ def encode_cursor(last_key: dict[str, Any]) -> str:
 
 def decode_cursor(cursor: str, customer_id: str) -> dict[str, Any]:
     """The cursor back to an ExclusiveStartKey; anything that is not one we issued for this customer is refused."""
+    if len(cursor) > _MAX_CURSOR_CHARS:
+        raise InvalidCursorError("cursor is too long")
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         plain = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
@@ -81,7 +95,10 @@ def decode_cursor(cursor: str, customer_id: str) -> dict[str, Any]:
         or not all(isinstance(v, str) for v in plain.values())
         or plain[CUSTOMER_INDEX_PARTITION_KEY] != customer_partition(customer_id)
         or plain[SORT_KEY] != ORDER_SORT_KEY
-        or not plain[PARTITION_KEY].startswith(ORDER_PREFIX)
+        or not _ORDER_PARTITION.fullmatch(plain[PARTITION_KEY])
+        or not _CREATED_KEY.fullmatch(plain[CUSTOMER_INDEX_SORT_KEY])
+        or not plain[CUSTOMER_INDEX_SORT_KEY].endswith(plain[PARTITION_KEY][len(ORDER_PREFIX):])
+        or any(not 1 <= len(plain[key].encode()) <= limit for key, limit in _KEY_LIMITS.items())
     ):
         raise InvalidCursorError("cursor is not valid for this listing")
     return to_dynamo(plain)
@@ -170,7 +187,9 @@ class OrdersRepository:
             if current is None or (owner is not None and current["customerId"] != owner):
                 raise OrderNotFoundError(order_id) from error
             if current["state"] == PENDING:
-                raise  # cancelled for another reason (a concurrent transaction): a server-side retry case
+                # Still PENDING, so the condition held: another transaction on the order won the
+                # race (TransactionConflict). Retrying is the client's move, not a server fault.
+                raise OrderBusyError(order_id) from error
             raise OrderStateError(current["state"]) from error
         order = self.get(order_id)
         assert order is not None  # just updated under a condition
