@@ -20,7 +20,10 @@ def patterns(settings: Settings) -> dict[str, dict]:
         "notifications": contracts.pattern(*contracts.ORDER_EVENTS),
         "analytics": contracts.pattern(*contracts.ORDER_EVENTS),
         "high-value-review": contracts.pattern(
-            "OrderPlaced", detail={"totalAmount": contracts.greater_than(settings.events.high_value_order_threshold)}),
+            # Amounts are strings (exact); EventBridge compares numbers, so the rule reads the whole-unit
+            # ceiling, which is exact for "greater than a whole threshold".
+            "OrderPlaced", detail={"totalAmountRoundedUp": contracts.greater_than(
+                settings.events.high_value_order_threshold)}),
     }
 
 

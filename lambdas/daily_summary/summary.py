@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from shared.dynamo import from_dynamo, to_dynamo
+from shared.money import amount_text
 from shared.orders_schema import (
     DAY_INDEX,
     DAY_INDEX_PARTITION_KEY,
@@ -70,7 +71,8 @@ class DailySummary:
             bucket["totals"][order["currency"]] += Decimal(order["totalAmount"])
         summary = {
             "date": day.isoformat(), "timeZone": zone, "orders": len(orders),
-            "byState": {state: {"count": v["count"], "totals": dict(v["totals"])} for state, v in sorted(by_state.items())},
+            "byState": {state: {"count": v["count"], "totals": {c: amount_text(t) for c, t in v["totals"].items()}}
+                        for state, v in sorted(by_state.items())},
         }
         key = f"{SUMMARY_PREFIX}{day.isoformat()}"
         event = outbox_item(None, "DailySummary", "orders", summary, now, event_id=f"daily-summary-{day.isoformat()}",

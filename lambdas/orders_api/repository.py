@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from shared.dynamo import from_dynamo, to_dynamo
+from shared.money import amount_text, rounded_up
 from shared.orders_schema import (
     CUSTOMER_INDEX,
     CUSTOMER_INDEX_PARTITION_KEY,
@@ -130,8 +131,9 @@ class OrdersRepository:
         }
         event = outbox_item(order_id, "OrderPlaced", SOURCE, {
             "orderId": order_id, "customerId": command.customerId, "currency": command.currency,
-            "totalAmount": total, "itemCount": sum(i.quantity for i in command.items),
-        }, now)
+            "totalAmount": amount_text(total), "totalAmountRoundedUp": rounded_up(total),
+            "itemCount": sum(i.quantity for i in command.items),
+        }, now, version=3)
         self.client.transact_write_items(TransactItems=[
             {"Put": {"TableName": self.table_name, "Item": to_dynamo(order),
                      "ConditionExpression": "attribute_not_exists(#pk)", "ExpressionAttributeNames": {"#pk": PARTITION_KEY}}},

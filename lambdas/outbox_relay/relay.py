@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from shared.dynamo import from_dynamo
+from shared.money import amount_text
 
 MAX_ENTRIES = 10
 
@@ -33,8 +34,10 @@ class RelayResult:
 
 
 def _json_default(value: Any) -> Any:
+    # DynamoDB numbers come back as Decimal: whole ones are counts (JSON integers, exact); any
+    # other is written as its exact decimal text, never as a binary float (shared/money.py).
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
+        return int(value) if value == value.to_integral_value() else amount_text(value)
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 

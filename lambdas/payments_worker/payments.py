@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from shared.dynamo import from_dynamo, to_dynamo
+from shared.money import amount_text
 from shared.orders_schema import LEAVE_PENDING, PARTITION_KEY, SORT_KEY, order_key
 from shared.outbox import iso, outbox_item
 from shared.webhook_schema import ENVELOPE_ENCODING
@@ -112,8 +113,8 @@ class PaymentsLedger:
         paid_at = iso(now)
         event = outbox_item(data.orderId, "OrderPaid", SOURCE, {
             "orderId": data.orderId, "customerId": order.get("customerId"), "paymentId": data.paymentId,
-            "totalAmount": order["totalAmount"], "currency": data.currency,
-        }, now)
+            "totalAmount": amount_text(order["totalAmount"]), "currency": data.currency,
+        }, now, version=2)
         try:
             self.client.transact_write_items(TransactItems=[
                 {"Update": {
@@ -159,8 +160,9 @@ class PaymentsLedger:
         if self._order(data.orderId) is None:
             return self._record_exception(webhook_id, data, "unknown-order", now)
         event = outbox_item(data.orderId, "PaymentFailed", SOURCE, {
-            "orderId": data.orderId, "paymentId": data.paymentId, "amount": data.amount, "currency": data.currency,
-        }, now)
+            "orderId": data.orderId, "paymentId": data.paymentId, "amount": amount_text(data.amount),
+            "currency": data.currency,
+        }, now, version=2)
         self.client.put_item(TableName=self.table_name, Item=to_dynamo(event))
         return "failed-recorded"
 

@@ -5,6 +5,12 @@ Every event: source (``orders`` or ``payments``), detail-type = the event name, 
 Consumers call :func:`parse`, which accepts the versions it knows, upgrades old ones to the
 latest model, and rejects the rest with :class:`UnsupportedEventError`. :func:`pattern` builds
 EventBridge event patterns from the same names, so rules and code cannot drift apart.
+
+Amounts (``totalAmount``, ``amount``) are JSON strings with the exact decimal text from the
+latest versions on (OrderPlaced v3, OrderPaid v2, PaymentFailed v2; see shared/money.py); older
+versions carried JSON numbers and are upgraded. OrderPlaced v3 adds ``totalAmountRoundedUp``, a
+whole number for EventBridge's numeric filters (exact for "greater than a whole threshold"),
+never money.
 """
 
 from __future__ import annotations
@@ -12,9 +18,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+
+from shared.money import amount_text, parse_amount, rounded_up
+
+# An amount on the wire from v3/v2 on: its decimal text only (a JSON number would be a float).
+Amount = Annotated[Decimal, BeforeValidator(parse_amount)]
 
 
 class UnsupportedEventError(ValueError):
@@ -39,12 +50,21 @@ class OrderPlacedV2(OrderPlacedV1):
     itemCount: int | None = None  # noqa: N815 - v2 adds it; v1 events upgrade with None
 
 
+class OrderPlacedV3(OrderPlacedV2):
+    totalAmount: Amount  # noqa: N815 - a decimal string from v3 on
+    totalAmountRoundedUp: int  # noqa: N815 - for numeric routing only
+
+
 class OrderPaidV1(_Detail):
     orderId: str  # noqa: N815
     customerId: str | None = None  # noqa: N815
     paymentId: str  # noqa: N815
     totalAmount: Decimal  # noqa: N815
     currency: str
+
+
+class OrderPaidV2(OrderPaidV1):
+    totalAmount: Amount  # noqa: N815
 
 
 class OrderCancelledV1(_Detail):
@@ -64,6 +84,28 @@ class PaymentFailedV1(_Detail):
     currency: str
 
 
+class PaymentFailedV2(PaymentFailedV1):
+    amount: Amount
+
+
+def _as_text(field: str, version: int) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """Upgrade an event whose amount was a JSON number to the version that carries its text."""
+    def upgrade(detail: dict[str, Any]) -> dict[str, Any]:
+        value = detail.get(field)
+        text = amount_text(Decimal(str(value))) if isinstance(value, (int, float, Decimal)) else value
+        return {**detail, "version": version, field: text}
+    return upgrade
+
+
+def _order_placed_v3(detail: dict[str, Any]) -> dict[str, Any]:
+    upgraded = _as_text("totalAmount", 3)(detail)
+    try:
+        rounded = rounded_up(parse_amount(upgraded["totalAmount"]))
+    except (KeyError, ValueError, TypeError):
+        rounded = None  # the v3 model reports the invalid amount
+    return {**upgraded, "totalAmountRoundedUp": rounded}
+
+
 @dataclass(frozen=True)
 class Contract:
     name: str
@@ -77,12 +119,13 @@ class Contract:
 
 
 CONTRACTS: dict[str, Contract] = {c.name: c for c in (
-    Contract("OrderPlaced", "orders", {1: OrderPlacedV1, 2: OrderPlacedV2},
-             upgrades={1: lambda detail: {**detail, "version": 2, "itemCount": detail.get("itemCount")}}),
-    Contract("OrderPaid", "payments", {1: OrderPaidV1}),
+    Contract("OrderPlaced", "orders", {1: OrderPlacedV1, 2: OrderPlacedV2, 3: OrderPlacedV3},
+             upgrades={1: lambda detail: {**detail, "version": 2, "itemCount": detail.get("itemCount")},
+                       2: _order_placed_v3}),
+    Contract("OrderPaid", "payments", {1: OrderPaidV1, 2: OrderPaidV2}, upgrades={1: _as_text("totalAmount", 2)}),
     Contract("OrderCancelled", "orders", {1: OrderCancelledV1}),
     Contract("OrderExpired", "orders", {1: OrderExpiredV1}),
-    Contract("PaymentFailed", "payments", {1: PaymentFailedV1}),
+    Contract("PaymentFailed", "payments", {1: PaymentFailedV1, 2: PaymentFailedV2}, upgrades={1: _as_text("amount", 2)}),
 )}
 ORDER_EVENTS = ("OrderPlaced", "OrderPaid", "OrderCancelled", "OrderExpired")
 

@@ -21,7 +21,8 @@ def iso(moment: datetime) -> str:
 
 
 def outbox_item(order_id: str | None, event_type: str, source: str, detail: dict[str, Any], now: datetime,
-                event_id: str | None = None, key: dict[str, str] | None = None) -> dict[str, Any]:
+                event_id: str | None = None, key: dict[str, str] | None = None,
+                version: int = EVENT_VERSION) -> dict[str, Any]:
     """An outbox item beside its order (same partition, so the stream keeps an order's events in
     order), or at ``key`` for events that belong to no order (a daily summary)."""
     event_id = event_id or str(uuid.uuid4())
@@ -37,6 +38,6 @@ def outbox_item(order_id: str | None, event_type: str, source: str, detail: dict
         "eventType": event_type,
         "source": source,
         "occurredAt": occurred_at,
-        "detail": {"version": EVENT_VERSION, "occurredAt": occurred_at, **detail},
+        "detail": {"version": version, "occurredAt": occurred_at, **detail},
         TTL_ATTRIBUTE: int((now + OUTBOX_RETENTION).timestamp()),
     }

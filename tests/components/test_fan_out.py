@@ -26,7 +26,7 @@ def test_rules_use_the_contract_patterns_on_the_stack_bus(prod) -> None:
     assert {r["eventBusName"] for r in rules.values()} == {bus}
     assert json.loads(rules["fulfilment-rule"]["eventPattern"]) == contracts.pattern("OrderPaid")
     high_value = json.loads(rules["high-value-review-rule"]["eventPattern"])
-    assert high_value["detail"] == {"totalAmount": [{"numeric": [">", 1000]}]}  # prod's threshold
+    assert high_value["detail"] == {"totalAmountRoundedUp": [{"numeric": [">", 1000]}]}  # prod's threshold
 
 
 def test_every_target_has_a_retry_policy_and_its_own_dlq(prod) -> None:

@@ -16,9 +16,13 @@ from tests.lambdas.conftest import REGION, create_table
 TABLE = "orders-jobs-test"
 
 
-def orders_table() -> Any:
+def orders_table(reset: bool = False) -> Any:
+    """The orders table under moto; ``reset`` drops an existing one first (property tests reuse the mock)."""
+    client = boto3.client("dynamodb", region_name=REGION)
+    if reset and TABLE in client.list_tables()["TableNames"]:
+        client.delete_table(TableName=TABLE)
     create_table(ORDERS_TABLE, TABLE)
-    return boto3.client("dynamodb", region_name=REGION)
+    return client
 
 
 def place(client: Any, created: datetime, total: str = "10.00", currency: str = "EUR") -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -16,14 +17,28 @@ def event(name: str, detail: dict) -> dict:
     return {"source": contracts.CONTRACTS[name].source, "detail-type": name, "detail": detail}
 
 
-def test_v1_order_placed_is_upgraded_to_v2() -> None:
+def test_v1_order_placed_is_upgraded_to_the_latest() -> None:
     name, model = contracts.parse(event("OrderPlaced", {"version": 1, "occurredAt": "t", "orderId": "o", "customerId": "c",
-                                                         "currency": "EUR", "totalAmount": "12.5"}))
-    assert name == "OrderPlaced" and model.version == 2 and model.itemCount is None
+                                                         "currency": "EUR", "totalAmount": 12.5}))
+    assert name == "OrderPlaced" and model.version == 3 and model.itemCount is None
+    assert model.totalAmount == Decimal("12.5") and model.totalAmountRoundedUp == 13
+
+
+@pytest.mark.parametrize(("name", "detail"), [
+    ("OrderPlaced", {"version": 3, "occurredAt": "t", "orderId": "o", "customerId": "c", "currency": "EUR",
+                     "totalAmount": 12.5, "totalAmountRoundedUp": 13}),
+    ("OrderPaid", {"version": 2, "occurredAt": "t", "orderId": "o", "paymentId": "p", "totalAmount": 1.1,
+                   "currency": "EUR"}),
+    ("PaymentFailed", {"version": 2, "occurredAt": "t", "orderId": "o", "paymentId": "p", "amount": "1e3",
+                       "currency": "EUR"}),
+])
+def test_from_the_string_versions_on_an_amount_must_be_decimal_text(name, detail) -> None:
+    with pytest.raises(contracts.UnsupportedEventError):
+        contracts.parse(event(name, detail))
 
 
 @pytest.mark.parametrize(("name", "detail", "source"), [
-    ("OrderPlaced", {"version": 3, "occurredAt": "t"}, None),           # unknown version
+    ("OrderPlaced", {"version": 4, "occurredAt": "t"}, None),           # unknown version
     ("OrderShipped", {"version": 1, "occurredAt": "t"}, "orders"),      # unknown event
     ("OrderPaid", {"version": 1, "occurredAt": "t", "orderId": "o"}, None),  # invalid detail
     ("OrderPaid", {"version": 1, "occurredAt": "t", "orderId": "o", "paymentId": "p", "totalAmount": 1,
@@ -71,5 +86,7 @@ def test_every_producer_writes_details_its_contract_accepts(aws) -> None:
             name, model = contracts.parse({"source": item["source"], "detail-type": item["eventType"],
                                            "detail": {**item["detail"], "eventId": item["eventId"]}})
             produced.setdefault(name, model)
+            # Producers write the latest version, so no consumer ever runs an upgrade on them.
+            assert item["detail"]["version"] == contracts.CONTRACTS[name].latest, name
     assert set(produced) == {"OrderPlaced", "OrderPaid", "OrderCancelled", "OrderExpired", "PaymentFailed"}
     assert unpaid

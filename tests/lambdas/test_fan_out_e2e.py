@@ -53,10 +53,14 @@ def bus(aws):
 def test_each_event_lands_only_where_its_pattern_says(bus) -> None:
     events, received = bus
     response = events.put_events(Entries=[
-        entry("OrderPlaced", orderId="small", customerId="c", currency="EUR", totalAmount=30),
-        entry("OrderPlaced", orderId="big", customerId="c", currency="EUR", totalAmount=5000),
-        entry("OrderPaid", orderId="small", paymentId="p", totalAmount=30, currency="EUR"),
-        entry("PaymentFailed", orderId="other", paymentId="p2", amount=1, currency="EUR"),
+        entry("OrderPlaced", orderId="small", customerId="c", currency="EUR", totalAmount="30",
+              totalAmountRoundedUp=30),
+        entry("OrderPlaced", orderId="edge", customerId="c", currency="EUR", totalAmount="1000.00",
+              totalAmountRoundedUp=1000),  # exactly the threshold: not above it
+        entry("OrderPlaced", orderId="big", customerId="c", currency="EUR", totalAmount="1000.0001",
+              totalAmountRoundedUp=1001),
+        entry("OrderPaid", orderId="small", paymentId="p", totalAmount="30", currency="EUR"),
+        entry("PaymentFailed", orderId="other", paymentId="p2", amount="1", currency="EUR"),
     ])
     assert response["FailedEntryCount"] == 0
 
@@ -64,8 +68,8 @@ def test_each_event_lands_only_where_its_pattern_says(bus) -> None:
         return sorted(f"{m['detail-type']}:{m['detail']['orderId']}" for m in received(name))
 
     assert routed("fulfilment") == ["OrderPaid:small"]
-    assert routed("high-value-review") == ["OrderPlaced:big"]  # numeric routing on totalAmount > 1000
-    expected = ["OrderPaid:small", "OrderPlaced:big", "OrderPlaced:small"]
+    assert routed("high-value-review") == ["OrderPlaced:big"]  # numeric routing on the rounded-up total > 1000
+    expected = ["OrderPaid:small", "OrderPlaced:big", "OrderPlaced:edge", "OrderPlaced:small"]
     assert routed("notifications") == expected and routed("analytics") == expected
     # PaymentFailed matches no subscriber: it landed nowhere.
 

@@ -62,7 +62,8 @@ def test_create_writes_the_order_and_an_order_placed_outbox_item_together(api) -
     assert outbox[schema.PARTITION_KEY] == f"ORDER#{order['orderId']}"
     assert outbox[schema.SORT_KEY].startswith(schema.OUTBOX_PREFIX)
     assert outbox["eventType"] == "OrderPlaced" and outbox["source"] == "orders"
-    assert outbox["detail"]["totalAmount"] == Decimal("30") and outbox["detail"]["orderId"] == order["orderId"]
+    assert outbox["detail"]["totalAmount"] == "30.00" and outbox["detail"]["orderId"] == order["orderId"]
+    assert outbox["detail"]["totalAmountRoundedUp"] == Decimal(30) and outbox["detail"]["version"] == 3
     assert outbox[schema.TTL_ATTRIBUTE] > 0
 
 

@@ -104,7 +104,7 @@ def test_outbox_items_become_contract_events_on_the_bus(relay) -> None:
     published = relay.published()
     assert [(e["source"], e["detail-type"]) for e in published] == [("orders", "OrderPlaced"), ("payments", "OrderPaid")]
     placed = published[0]["detail"]
-    assert placed["orderId"] == order and placed["totalAmount"] == 30 and placed["version"] == 1
+    assert placed["orderId"] == order and placed["totalAmount"] == "30.00" and placed["version"] == 3
     assert placed["eventId"] and placed["occurredAt"].startswith("2026-11-23T12:00:00")
 
 
