@@ -22,7 +22,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
-from shared.money import amount_text, parse_amount, rounded_up
+from .money import amount_text, parse_amount, rounded_up  # relative: imported as shared.* and lambdas.shared.*
 
 # An amount on the wire from v3/v2 on: its decimal text only (a JSON number would be a float).
 Amount = Annotated[Decimal, BeforeValidator(parse_amount)]
