@@ -7,13 +7,14 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
-from components.core.alarms import build_alarms
+from components.core.alarms import AlarmSpec, build_alarms
 from components.core.context import StackContext
 from components.core.function import BuiltFunction, FunctionSpec, build_function, function_defaults
 from components.core.http_api import BuiltHttpApi, Route, build_http_api, connect_routes, route_alarm_specs
@@ -62,6 +63,8 @@ class WebhookIngestionArgs:
     signing_secret: SecretValue | None = None
     fifo: bool = False
     message_group_field: str | None = None
+    # Alarms on what the worker reports about the business (e.g. payments it could not apply).
+    worker_alarms: Mapping[str, AlarmSpec] = field(default_factory=dict)
 
 
 def validate_args(ctx: StackContext, args: WebhookIngestionArgs) -> None:
@@ -140,6 +143,7 @@ class WebhookIngestion(pulumi.ComponentResource):
         self.worker = self._create_worker(name, ctx, args)
         self.alarms = build_alarms(ctx, f"{name}-route", route_alarm_specs(settings.alarms, self.http_api.api.id,
                                                                          self.route), self)
+        self.alarms.update(build_alarms(ctx, f"{name}-worker", args.worker_alarms, self))
 
         if own_api:
             self.http_api.deploy()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from components.api_service import ApiService
+from components.core.alarms import AlarmSpec
 from components.core.function import FunctionSpec
 from components.core.iam import Grant
 from components.settings import Settings
@@ -29,4 +30,15 @@ def payments_webhook_args(settings: Settings, orders: ApiService) -> WebhookInge
             environment={orders_schema.ORDERS_TABLE_ENV: orders_table.table.name},
             grants=(Grant(list(ORDERS_ACTIONS), [orders_table.table.arn]),),
         ),
+        worker_alarms={"payment-exceptions": payment_exceptions_alarm(settings)},
     )
+
+
+def payment_exceptions_alarm(settings: Settings) -> AlarmSpec:
+    """Any payment the worker could not apply (cancelled, expired or unknown order, wrong amount or
+    currency, a second payment): a customer may have paid for nothing, so someone must look."""
+    return AlarmSpec(
+        family="business", namespace=settings.service, metric_name=orders_schema.PAYMENT_EXCEPTIONS_METRIC,
+        dimensions={"service": settings.service}, threshold=1, evaluation_periods=1, datapoints_to_alarm=1,
+        description="A payment could not be applied to its order: refund or reconcile it "
+                    "(payment_exception items in the orders table).")

@@ -18,6 +18,8 @@ SCHEDULER = "https://docs.aws.amazon.com/scheduler/latest/UserGuide/monitoring-c
 KINESIS = "https://docs.aws.amazon.com/streams/latest/dev/monitoring-with-cloudwatch.html"
 SNS = "https://docs.aws.amazon.com/sns/latest/dg/sns-monitoring-using-cloudwatch.html"
 USAGE = "https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch-Quotas-Visualize-Alarms.html"
+POWERTOOLS_METRICS = "https://docs.aws.amazon.com/powertools/python/latest/core/metrics/"
+SERVICE_NAMESPACE = "<service>"  # a custom namespace: the service's name (POWERTOOLS_METRICS_NAMESPACE)
 
 SUMS = frozenset({"Sum"})
 PEAKS = frozenset({"Maximum"})
@@ -65,8 +67,13 @@ METRICS: tuple[MetricFamily, ...] = (
             KINESIS),
     _family("AWS/SNS", "NumberOfNotificationsFailed NumberOfNotificationsFailedToRedriveToDlq", SUMS,
             [("TopicName",)], SNS),
+    # The service's own counters, published by Powertools Metrics (EMF) under the namespace
+    # POWERTOOLS_METRICS_NAMESPACE with the default "service" dimension.
+    _family(SERVICE_NAMESPACE, "PaymentExceptions", SUMS, [("service",)], POWERTOOLS_METRICS),
 )
 
 
 def find_metric(namespace: str, metric: str) -> MetricFamily | None:
-    return next((f for f in METRICS if f.namespace == namespace and metric in f.metrics), None)
+    """The table row of a metric; any namespace outside ``AWS/`` is a service's own."""
+    wanted = namespace if namespace.startswith("AWS/") else SERVICE_NAMESPACE
+    return next((f for f in METRICS if f.namespace == wanted and metric in f.metrics), None)

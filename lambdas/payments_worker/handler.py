@@ -25,7 +25,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from payments_worker.payments import PaymentsLedger, parse_message
 from shared.idempotency_schema import IDEMPOTENCY_TABLE_ENV, IDEMPOTENCY_TTL_ENV
 from shared.observability import logger, metrics, tracer
-from shared.orders_schema import ORDERS_TABLE_ENV
+from shared.orders_schema import ORDERS_TABLE_ENV, PAYMENT_EXCEPTIONS_METRIC
 
 dynamodb = boto3.client("dynamodb")
 ledger = PaymentsLedger(dynamodb, os.environ[ORDERS_TABLE_ENV])
@@ -53,6 +53,8 @@ def record_handler(record: SQSRecord) -> str:
     outcome = apply_once(message={"id": envelope.id, "raw": record.body})["outcome"]
     kind = outcome.split(":", 1)[0]
     metrics.add_metric(name=f"Payment_{kind}", unit=MetricUnit.Count, value=1)
+    if kind == "exception":
+        metrics.add_metric(name=PAYMENT_EXCEPTIONS_METRIC, unit=MetricUnit.Count, value=1)
     if kind in ("exception", "ignored"):
         logger.warning("payment webhook not applied", extra={"webhookId": envelope.id, "outcome": outcome})
     return outcome

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import uuid
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -17,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from shared.dynamo import from_dynamo, to_dynamo
 from shared.money import amount_text
-from shared.orders_schema import LEAVE_PENDING, PARTITION_KEY, SORT_KEY, order_key
+from shared.orders_schema import LEAVE_PENDING, OUTBOX_PREFIX, PARTITION_KEY, SORT_KEY, order_key
 from shared.outbox import iso, outbox_item
 from shared.webhook_schema import ENVELOPE_ENCODING
 
@@ -157,13 +158,27 @@ class PaymentsLedger:
         return None
 
     def _failed(self, webhook_id: str, data: PaymentData, now: datetime) -> str:
-        if self._order(data.orderId) is None:
+        order = self._order(data.orderId)
+        if order is None:
             return self._record_exception(webhook_id, data, "unknown-order", now)
+        if order["state"] != PENDING:
+            # A late failure for an order already paid (or cancelled, expired) changes nothing and
+            # must not announce a failed payment; it is kept for an operator instead.
+            return self._record_exception(webhook_id, data, f"failed-after-{order['state'].lower()}", now)
+        # One event per webhook, whatever the retries: its key comes from the webhook id, written once.
+        key = {PARTITION_KEY: order_key(data.orderId)[PARTITION_KEY], SORT_KEY: f"{OUTBOX_PREFIX}PaymentFailed#{webhook_id}"}
         event = outbox_item(data.orderId, "PaymentFailed", SOURCE, {
             "orderId": data.orderId, "paymentId": data.paymentId, "amount": amount_text(data.amount),
             "currency": data.currency,
-        }, now, version=2)
-        self.client.put_item(TableName=self.table_name, Item=to_dynamo(event))
+        }, now, event_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"payment-failed/{webhook_id}")), key=key, version=2)
+        try:
+            self.client.put_item(TableName=self.table_name, Item=to_dynamo(event),
+                                 ConditionExpression="attribute_not_exists(#pk)",
+                                 ExpressionAttributeNames={"#pk": PARTITION_KEY})
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            return "duplicate"
         return "failed-recorded"
 
     def _record_exception(self, webhook_id: str, data: PaymentData, reason: str, now: datetime) -> str:

@@ -44,6 +44,10 @@ DAY_INDEX_ATTRIBUTES = ("state", "totalAmount", "currency")  # what the daily su
 INDEX_SHARDS = 4
 STREAM_VIEW_TYPE = "NEW_IMAGE"
 
+# Custom metric (Powertools EMF, namespace and "service" dimension = the service name) of payments
+# that could not be applied: a customer may have been charged for nothing. Alarmed critical.
+PAYMENT_EXCEPTIONS_METRIC = "PaymentExceptions"
+
 SUMMARY_PREFIX = "SUMMARY#"
 ORDER_PREFIX = "ORDER#"
 ORDER_SORT_KEY = "ORDER"
