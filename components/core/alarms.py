@@ -39,8 +39,8 @@ TREAT_MISSING_DATA: Mapping[str, str] = {
     "dlq_depth": MISSING,
     "concurrency": MISSING,
     "heartbeat": BREACHING,
-    "heartbeat_history": NOT_BREACHING,
-    "business": NOT_BREACHING,  # the service's own counters (Powertools EMF): emitted only when they happen  # "ran in these periods": no data means it did not
+    "heartbeat_history": NOT_BREACHING,  # "ran in these periods": no data means it did not
+    "business": NOT_BREACHING,  # the service's own counters (Powertools EMF): emitted only when they happen
 }
 
 CRITICAL = "critical"
