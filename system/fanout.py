@@ -45,7 +45,7 @@ def subscribers(settings: Settings, orders: ApiService, activity: StreamProcesso
             Grant(["dynamodb:PutItem"], [table.arn]))),
         Subscriber("analytics", pattern["analytics"], consumer(
             "analytics_forwarder", "Forwards order events to the activity stream",
-            Grant(["dynamodb:PutItem", "dynamodb:DeleteItem"], [table.arn]),
+            Grant(["dynamodb:PutItem", "dynamodb:UpdateItem"], [table.arn]),  # the PENDING/DONE marker
             Grant(["kinesis:PutRecord"], [activity.stream.arn]),
             **{ACTIVITY_STREAM_ENV: activity.stream.name})),
         Subscriber("high-value-review", pattern["high-value-review"], consumer(

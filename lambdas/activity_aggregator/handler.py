@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
@@ -12,9 +13,20 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from activity_aggregator.aggregator import Aggregator
 from shared.activity_schema import AGGREGATES_TABLE_ENV, DEFAULT_WINDOW_SECONDS, WINDOW_SECONDS_ENV
 from shared.observability import logger, metrics, tracer
+from shared.stream_schema import ON_FAILURE_QUEUE_URL_ENV
+
+sqs = boto3.client("sqs")
+FAILURE_QUEUE_URL = os.environ.get(ON_FAILURE_QUEUE_URL_ENV)
+
+
+def park(record: dict[str, Any], reason: str) -> None:
+    """A record that breaks the activity contract, kept whole on the on-failure queue (its depth alarms)."""
+    sqs.send_message(QueueUrl=FAILURE_QUEUE_URL, MessageBody=json.dumps({"reason": reason, "record": record}))
+
 
 aggregator = Aggregator(boto3.client("dynamodb"), os.environ[AGGREGATES_TABLE_ENV],
-                        int(os.environ.get(WINDOW_SECONDS_ENV, DEFAULT_WINDOW_SECONDS)))
+                        int(os.environ.get(WINDOW_SECONDS_ENV, DEFAULT_WINDOW_SECONDS)),
+                        park if FAILURE_QUEUE_URL else None)
 
 
 @logger.inject_lambda_context
@@ -25,6 +37,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     metrics.add_metric(name="ActivityApplied", unit=MetricUnit.Count, value=result.applied)
     if result.skipped:
         metrics.add_metric(name="ActivityAlreadyApplied", unit=MetricUnit.Count, value=result.skipped)
+    if result.parked:
+        metrics.add_metric(name="ActivityParked", unit=MetricUnit.Count, value=result.parked)
     if result.failures:
         logger.warning("poison activity record", extra={"sequenceNumber": result.failed_sequence})
     # Kinesis retries from the first failure; bisection and bounded retries then move it to the

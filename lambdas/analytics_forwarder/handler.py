@@ -1,5 +1,12 @@
 """Analytics subscriber: order events -> the activity Kinesis stream (partition key = order id),
-once per event id: a marker is written first, and removed again if the put fails."""
+once per event id.
+
+A marker per event id says how far forwarding got: PENDING before the put, DONE after it. A
+delivery finds DONE and stops; it finds PENDING (a put that failed, or a run that died before
+marking) and forwards again, so no event is lost whatever fails (a put that succeeded just before
+the run died is forwarded twice: the one window, and the record carries the event id). A failed
+put fails the record: SQS delivers it again, and after maxReceiveCount it lands in the DLQ.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +17,14 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import ClientError
 
 from shared.activity_schema import ACTIVITY_STREAM_ENV
 from shared.contracts import ORDER_EVENTS
+from shared.money import amount_text
 from shared.observability import logger, metrics, tracer
 from shared.orders_schema import ORDERS_TABLE_ENV
-from shared.subscriber import event_id, put_once, sqs_batch
+from shared.subscriber import event_id, sqs_batch
 
 dynamodb = boto3.client("dynamodb")
 kinesis = boto3.client("kinesis")
@@ -23,19 +32,37 @@ TABLE, STREAM = os.environ[ORDERS_TABLE_ENV], os.environ[ACTIVITY_STREAM_ENV]
 MARKER_TTL_SECONDS = 7 * 24 * 3600
 
 
+PENDING, DONE = "PENDING", "DONE"
+
+
+def claim(key: dict[str, Any]) -> bool:
+    """Mark the event PENDING unless it is DONE: True when this delivery must forward it."""
+    try:
+        dynamodb.put_item(
+            TableName=TABLE,
+            Item={**key, "state": {"S": PENDING}, "expiresAt": {"N": str(int(time.time()) + MARKER_TTL_SECONDS)}},
+            ConditionExpression="attribute_not_exists(pk) OR #state = :pending",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues={":pending": {"S": PENDING}},
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False  # DONE: a repeat delivery
+        raise
+    return True
+
+
 def forward(name: str, detail: Any, event: dict[str, Any]) -> None:
-    key = {"pk": {"S": f"SEEN#analytics#{event_id(detail, event)}"}, "sk": {"S": "SEEN"}}
-    marker = {**key, "expiresAt": {"N": str(int(time.time()) + MARKER_TTL_SECONDS)}}
-    if not put_once(dynamodb, TABLE, marker):
+    identifier = event_id(detail, event)
+    key = {"pk": {"S": f"SEEN#analytics#{identifier}"}, "sk": {"S": "SEEN"}}
+    if not claim(key):
         return
     amount = getattr(detail, "totalAmount", None)
-    activity = {"type": name, "occurredAt": detail.occurredAt, "orderId": detail.orderId,
-                **({"amount": str(amount)} if amount is not None else {})}
-    try:
-        kinesis.put_record(StreamName=STREAM, PartitionKey=detail.orderId, Data=json.dumps(activity).encode())
-    except Exception:
-        dynamodb.delete_item(TableName=TABLE, Key=key)  # let the retry forward it
-        raise
+    activity = {"type": name, "occurredAt": detail.occurredAt, "orderId": detail.orderId, "eventId": identifier,
+                **({"amount": amount_text(amount)} if amount is not None else {})}
+    kinesis.put_record(StreamName=STREAM, PartitionKey=detail.orderId, Data=json.dumps(activity).encode())
+    dynamodb.update_item(TableName=TABLE, Key=key, UpdateExpression="SET #state = :done",
+                         ExpressionAttributeNames={"#state": "state"}, ExpressionAttributeValues={":done": {"S": DONE}})
 
 
 batch = sqs_batch(ORDER_EVENTS, forward)

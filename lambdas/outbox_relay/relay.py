@@ -81,25 +81,36 @@ class OutboxRelay:
         self.failure_queue_url = failure_queue_url
 
     def relay(self, records: list[dict[str, Any]]) -> RelayResult:
+        """Publish in stream order. An unpublishable record is parked only once every record
+        before it is on the bus: a failure reports its record, Lambda retries from there, and a
+        record parked before that point is never parked again."""
         result = RelayResult()
-        publishable = []
+        publishable: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
         for record in records:
             try:
                 key, event = entry(record, self.bus_name)
             except UnpublishableRecordError as error:
+                if not self._publish(publishable, result):
+                    return result
+                publishable = []
                 self._park(record, str(error), result)
                 continue
             publishable.append((key, event, record))
-        for group in chunks(publishable):
+        self._publish(publishable, result)
+        return result
+
+    def _publish(self, items: list[tuple[str, dict[str, Any], dict[str, Any]]], result: RelayResult) -> bool:
+        """False (and the failed record reported) at the first entry the bus refused."""
+        for group in chunks(items):
             response = self.events.put_events(Entries=[event for _, event, _ in group])
             result.calls += 1
             if response.get("FailedEntryCount"):
                 for (_, _, record), outcome in zip(group, response["Entries"], strict=True):
                     if outcome.get("ErrorCode"):
                         result.failures.append({"itemIdentifier": record["dynamodb"]["SequenceNumber"]})
-                        return result
+                        return False
             result.published += len(group)
-        return result
+        return True
 
     def _park(self, record: dict[str, Any], reason: str, result: RelayResult) -> None:
         self.sqs.send_message(QueueUrl=self.failure_queue_url,

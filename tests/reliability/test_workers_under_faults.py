@@ -80,3 +80,102 @@ def test_the_payment_exceptions_alarm_is_critical_and_on_the_dashboard(synth_sta
     assert alarm["name"] in re.findall(r'ALARM\("([^"]+)"\)', health)
     dashboard = json.loads(prod.one("aws:cloudwatch/dashboard:Dashboard")["inputs"]["dashboardBody"])
     assert alarm["name"] in {w["properties"].get("title") for w in dashboard["widgets"]}
+
+
+def kinesis_records(stream: str) -> list[dict]:
+    import json
+
+    kinesis = boto3.client("kinesis", region_name=REGION)
+    shard = kinesis.describe_stream(StreamName=stream)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = kinesis.get_shard_iterator(StreamName=stream, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+    return [json.loads(r["Data"]) for r in kinesis.get_records(ShardIterator=iterator["ShardIterator"])["Records"]]
+
+
+@pytest.fixture
+def forwarder(aws, monkeypatch, lambda_context):
+    from lambdas.shared.orders_schema import ORDERS_TABLE_ENV
+    from tests.lambdas.conftest import fresh_import
+    from tests.lambdas.orders_fixtures import TABLE, orders_table
+
+    orders_table()
+    boto3.client("kinesis", region_name=REGION).create_stream(StreamName="activity-faults", ShardCount=1)
+    monkeypatch.setenv(ORDERS_TABLE_ENV, TABLE)
+    monkeypatch.setenv("ACTIVITY_STREAM_NAME", "activity-faults")
+    module = fresh_import("analytics_forwarder.handler")
+
+    def run(event: dict) -> list[str]:
+        from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+
+        from tests.lambdas.test_fan_out_e2e import sqs_event
+
+        try:
+            response = module.handler(sqs_event(event), lambda_context)
+        except BatchProcessingError:
+            return ["m0"]  # Powertools fails the whole invocation when every record failed
+        return [f["itemIdentifier"] for f in response["batchItemFailures"]]
+
+    run.module = module
+    return run
+
+
+def placed_event() -> dict:
+    from tests.lambdas.test_fan_out_e2e import bridge_event
+
+    event = bridge_event("OrderPlaced", orderId="o-f", customerId="c", currency="EUR", totalAmount="12.50",
+                         totalAmountRoundedUp=13)
+    event["detail"]["eventId"] = "evt-f"
+    return event
+
+
+def failing(*_: object, **__: object) -> None:
+    raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "x"}}, "PutRecord")
+
+
+def test_a_failed_put_record_is_forwarded_on_redelivery_never_lost(forwarder, monkeypatch) -> None:
+    monkeypatch.setattr(forwarder.module.kinesis, "put_record", failing)
+    assert forwarder(placed_event()) == ["m0"]  # fails its record: SQS redelivers, then the DLQ
+    monkeypatch.undo()
+    assert forwarder(placed_event()) == []
+    assert [r["eventId"] for r in kinesis_records("activity-faults")] == ["evt-f"]
+    assert forwarder(placed_event()) == []  # DONE: a repeat delivery forwards nothing
+    assert len(kinesis_records("activity-faults")) == 1
+    assert kinesis_records("activity-faults")[0]["amount"] == "12.50"
+
+
+def test_a_run_that_dies_before_marking_done_forwards_again(forwarder, monkeypatch) -> None:
+    """At-least-once: the one duplicate window, and the record carries the event id for it."""
+    monkeypatch.setattr(forwarder.module.dynamodb, "update_item", failing)
+    assert forwarder(placed_event()) == ["m0"]
+    monkeypatch.undo()
+    assert forwarder(placed_event()) == []
+    assert [r["eventId"] for r in kinesis_records("activity-faults")] == ["evt-f", "evt-f"]
+
+
+def test_the_relay_parks_an_unpublishable_record_once_across_retries_of_its_batch(aws, monkeypatch,
+                                                                                  lambda_context) -> None:
+    """A failure before the bad record is reported first; the bad record is parked only when its
+    turn comes, so Lambda's retry from the failure parks it exactly once."""
+    from datetime import UTC, datetime
+
+    from tests.lambdas.orders_fixtures import place
+    from tests.lambdas.test_outbox_relay import outbox_inserts, stream_records
+    from tests.lambdas.test_outbox_relay import relay as relay_fixture
+
+    run = relay_fixture.__wrapped__(aws, monkeypatch, lambda_context)
+    now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    first, second = place(run.client, now), place(run.client, now)
+    records = stream_records(run.client)
+    good = outbox_inserts(records)
+    bad = next(r for r in records if r["dynamodb"]["NewImage"]["entity"]["S"] == "order")
+    batch = [good[0], bad, good[1]]
+    events = run.module.relay.events
+    original = events.put_events
+    throttled = {"FailedEntryCount": 1, "Entries": [{"ErrorCode": "ThrottlingException", "ErrorMessage": "x"}]}
+    monkeypatch.setattr(events, "put_events", lambda Entries: throttled)  # noqa: N803
+    assert run(batch) == [good[0]["dynamodb"]["SequenceNumber"]]
+    assert run.parked() == []  # its turn never came
+    monkeypatch.setattr(events, "put_events", original)
+    assert run(batch) == []  # Lambda retries from the failed record: here, the whole batch
+    parked = run.parked()
+    assert [p["record"]["dynamodb"]["SequenceNumber"] for p in parked] == [bad["dynamodb"]["SequenceNumber"]]
+    assert {e["detail"]["orderId"] for e in run.published()} == {first, second}
