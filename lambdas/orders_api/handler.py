@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import os
 import re
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache
@@ -27,6 +29,7 @@ from orders_api.ids import CUSTOMER_ID, ORDER_ID
 from orders_api.repository import (
     InvalidCursorError,
     OrderBusyError,
+    OrderExistsError,
     OrderNotFoundError,
     OrdersRepository,
     OrderStateError,
@@ -92,8 +95,24 @@ def canonical_order(order: CreateOrder) -> dict[str, Any]:
     return {**dumped, "items": [{**item, "unitPrice": amount(item["unitPrice"])} for item in dumped["items"]]}
 
 
-def place_order(order: CreateOrder) -> dict[str, Any]:
-    created = repository.place(order, now())
+def idempotent_order_id(scope: str, key: str) -> str:
+    """The order id an Idempotency-Key stands for (UUID v4-shaped, from a digest): a retry that
+    outlived its idempotency record writes the same order id, which the table's condition refuses."""
+    digest = hashlib.sha256(f"{scope}\n{key}".encode()).digest()[:16]
+    return str(uuid.UUID(bytes=digest, version=4))
+
+
+def place_order(order: CreateOrder, order_id: str | None = None) -> dict[str, Any]:
+    if order_id is not None:
+        try:
+            created = repository.place(order, now(), order_id=order_id)
+        except OrderExistsError:
+            existing = repository.get(order_id)
+            if existing is None:  # pragma: no cover - the condition just saw it
+                raise
+            return existing
+    else:
+        created = repository.place(order, now())
     metrics.add_metric(name="OrderPlaced", unit=MetricUnit.Count, value=1)
     logger.info("order placed", extra={"orderId": created["orderId"], "items": len(order.items)})
     return created
@@ -120,7 +139,7 @@ def idempotent_place_order() -> tuple[Callable[..., dict[str, Any]], Any]:
 
     @idempotent_function(data_keyword_argument="request", config=config, persistence_store=persistence)
     def place_once(request: dict[str, Any]) -> dict[str, Any]:
-        return place_order(CreateOrder.model_validate(request["order"]))
+        return place_order(CreateOrder.model_validate(request["order"]), request["orderId"])
 
     return place_once, config
 
@@ -155,8 +174,9 @@ def create_order() -> Response:
         place_once, config = idempotent_place_order()
         config.register_lambda_context(_invocation.get("context"))
         try:
-            created = place_once(request={"idempotencyKey": key, "customer": who.customer_id or order.customerId,
-                                          "order": canonical_order(order)})
+            scope = who.customer_id or order.customerId
+            created = place_once(request={"idempotencyKey": key, "customer": scope, "order": canonical_order(order),
+                                          "orderId": idempotent_order_id(scope, key)})
         except IdempotencyValidationError:
             return error_response(422, "IDEMPOTENCY_KEY_REUSED", "this Idempotency-Key was used with a different request")
         except IdempotencyAlreadyInProgressError:

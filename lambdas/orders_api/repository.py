@@ -51,6 +51,10 @@ class InvalidCursorError(ValueError):
     pass
 
 
+class OrderExistsError(Exception):
+    """An order with this id exists already: the request was applied before (an idempotent retry)."""
+
+
 class OrderBusyError(Exception):
     """Another transaction on the order won the race (TransactionConflict): the caller may retry."""
 
@@ -134,11 +138,18 @@ class OrdersRepository:
             "totalAmount": amount_text(total), "totalAmountRoundedUp": rounded_up(total),
             "itemCount": sum(i.quantity for i in command.items),
         }, now, version=3)
-        self.client.transact_write_items(TransactItems=[
-            {"Put": {"TableName": self.table_name, "Item": to_dynamo(order),
-                     "ConditionExpression": "attribute_not_exists(#pk)", "ExpressionAttributeNames": {"#pk": PARTITION_KEY}}},
-            {"Put": {"TableName": self.table_name, "Item": to_dynamo(event)}},
-        ])
+        try:
+            self.client.transact_write_items(TransactItems=[
+                {"Put": {"TableName": self.table_name, "Item": to_dynamo(order),
+                         "ConditionExpression": "attribute_not_exists(#pk)",
+                         "ExpressionAttributeNames": {"#pk": PARTITION_KEY}}},
+                {"Put": {"TableName": self.table_name, "Item": to_dynamo(event)}},
+            ])
+        except ClientError as error:
+            reasons = error.response.get("CancellationReasons") or []
+            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+                raise OrderExistsError(order_id) from error
+            raise
         return order_view(order)
 
     def get(self, order_id: str) -> dict[str, Any] | None:

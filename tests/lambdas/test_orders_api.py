@@ -68,14 +68,14 @@ def test_create_writes_the_order_and_an_order_placed_outbox_item_together(api) -
 
 
 def test_failed_transaction_writes_neither_item(api, monkeypatch) -> None:
-    from botocore.exceptions import ClientError
     from orders_api.models import CreateOrder
+    from orders_api.repository import OrderExistsError
 
     module = api.module
     module.repository.place(CreateOrder.model_validate(VALID), module.now(), order_id=str(uuid.uuid4()))
     existing = next(i for i in items(ORDERS) if i["entity"] == "order")["orderId"]
     before = len(items(ORDERS))
-    with pytest.raises(ClientError):
+    with pytest.raises(OrderExistsError):
         module.repository.place(CreateOrder.model_validate(VALID), module.now(), order_id=existing)
     assert len(items(ORDERS)) == before  # no orphan outbox item
 
