@@ -13,7 +13,7 @@ from components.settings import load_settings
 from components.stream_processor import StreamProcessor
 from components.webhook_ingestion import WebhookIngestion
 from system.analytics import activity_args
-from system.concurrency import check_concurrency
+from system.concurrency import check_stack_functions
 from system.fanout import subscribers
 from system.jobs import job_args
 from system.orders import orders_api_args
@@ -22,7 +22,7 @@ from system.payments import payments_webhook_args
 
 # Validates every setting before a single resource is registered.
 settings = load_settings(pulumi.get_stack())
-check_concurrency(settings)  # AWS would refuse the reservations halfway through `pulumi up`
+check_stack_functions(settings)  # memory overrides name real functions; the reservations fit the quota
 provider = stack_provider(settings)
 platform = Platform("platform", settings, provider)
 ctx = platform.context

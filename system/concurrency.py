@@ -60,6 +60,34 @@ def reservations(settings: Settings) -> dict[str, int]:
     return taken
 
 
+def function_name_problems(settings: Settings) -> list[tuple[str, str]]:
+    """``functionMemoryMb`` may only name this stack's functions, by logical name: an override for a
+    name the builder never sees would silently change nothing."""
+    known = sorted(FUNCTIONS)
+    problems = []
+    prefix = f"{settings.service}-{settings.stack}-"
+    for name in sorted(settings.function_memory_mb):
+        if name in FUNCTIONS:
+            continue
+        key = f"{settings.project}:functionMemoryMb.{name}"
+        if name.startswith(prefix) and name[len(prefix):] in FUNCTIONS:
+            problems.append((key, f"is the physical name; use the logical name '{name[len(prefix):]}'"))
+        else:
+            problems.append((key, f"is not a function of this stack; the functions are {', '.join(known)}"))
+    return problems
+
+
+def check_stack_functions(settings: Settings) -> None:
+    """Every check of the stack's functions that must pass before anything is registered."""
+    problems = function_name_problems(settings)
+    try:
+        check_concurrency(settings)
+    except SettingsError as error:
+        problems += error.problems
+    if problems:
+        raise SettingsError(settings.stack, problems)
+
+
 def check_concurrency(settings: Settings) -> None:
     """Raise one :class:`SettingsError` listing every reservation when they do not fit the quota."""
     quota = settings.alerts.account_concurrency_limit

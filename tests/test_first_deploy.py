@@ -89,3 +89,17 @@ def test_secrets_have_names_secrets_manager_cannot_confuse_and_a_window_per_stac
         # A name ending in '-' and six characters reads as the random suffix of a secret ARN.
         assert not re.search(r"-[A-Za-z0-9]{6}$", secret["inputs"]["name"]), secret["inputs"]["name"]
         assert secret["inputs"]["recoveryWindowInDays"] == window
+
+
+@pytest.mark.parametrize(("name", "hint"), [
+    ("api-ordrs", "is not a function of this stack; the functions are activity, analytics-consumer"),
+    ("orders-prod-api-orders", "is the physical name; use the logical name 'api-orders'"),
+])
+def test_a_memory_override_for_a_function_that_does_not_exist_is_refused(name: str, hint: str) -> None:
+    from system.concurrency import check_stack_functions
+
+    with pytest.raises(SettingsError) as caught:
+        check_stack_functions(settings_for("prod", functionMemoryMb={name: 768}))
+    [(key, why)] = caught.value.problems
+    assert key == f"orders-platform:functionMemoryMb.{name}" and why.startswith(hint)
+    check_stack_functions(settings_for("prod", functionMemoryMb={"api-orders": 768}))

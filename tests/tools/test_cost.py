@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from tests.conftest import settings_for
 from tools.cost import prices
 from tools.cost.model import _lambda_cost, estimate, free_tier_credit, pick_memory
 
@@ -99,3 +100,73 @@ def test_detailed_route_metrics_are_priced_as_custom_metrics(synth_stack) -> Non
     detailed = items[stage["urn"]]
     assert detailed.detail == {"detailedRouteMetrics": 6}  # the webhook route only, 6 metrics
     assert round(detailed.monthly, 2) == 1.80 and detailed.baseline == detailed.monthly
+
+
+@pytest.mark.parametrize(("workload", "expected"), [
+    ({"functions": {"api-ordrs": {"invocations": 1}}}, "workload.functions.api-ordrs: no function of this stack"),
+    ({"functions": {"api-orders": {"invocations": -5}}}, "workload.functions.api-orders.invocations: must be a number >= 0"),
+    ({"functions": {"api-orders": {"invocatons": 5}}}, "workload.functions.api-orders.invocatons: is not a field"),
+    ({"tables": {"orders": {"writes": 1}}}, "workload.tables.orders: no table of this stack"),
+    ({"tables": {"api-orders": {"writes": "many"}}}, "workload.tables.api-orders.writes: must be a number >= 0"),
+    ({"logs": {"gbPerMonth": -1}}, "workload.logs.gbPerMonth: must be a number >= 0"),
+    ({"xraySampleRate": 2}, "workload.xraySampleRate: must be a number from 0 to 1"),
+    ({"functions": {"activity": {"records": 1, "tableWrites": {"table": "nope"}}}},
+     "workload.functions.activity.tableWrites.table: no table named 'nope'"),
+])
+def test_a_workload_that_does_not_fit_the_stack_is_refused_naming_each_problem(synth_stack, workload, expected) -> None:
+    from tools.cost.model import workload_problems
+
+    problems = workload_problems(synth_stack("prod"), workload)
+    assert len(problems) == 1 and problems[0].startswith(expected), problems
+
+
+def test_the_reference_workloads_fit_their_stacks(synth_stack) -> None:
+    from tools.cost.model import workload_problems
+
+    for stack in ("dev", "prod"):
+        workload = dict(settings_for(stack).workload)
+        assert workload["functions"] and workload_problems(synth_stack(stack), workload) == []
+
+
+@pytest.fixture
+def measurements(tmp_path):
+    def write(content: object) -> str:
+        path = tmp_path / "results.json"
+        path.write_text(content if isinstance(content, str) else json.dumps(content))
+        return str(path)
+
+    return write
+
+
+@pytest.mark.usefixtures("synth_once")
+@pytest.mark.parametrize(("content", "message"), [
+    ({"api-ordrs": {"256": 10}}, "api-ordrs: not a function of this stack"),
+    ({"api-orders": {"64": 10}}, "api-orders.64: memory must be 128-10240 MB"),
+    ({"api-orders": {"20000": 10}}, "api-orders.20000: memory must be 128-10240 MB"),
+    ({"api-orders": {"256": -1}}, "api-orders.256: duration must be milliseconds > 0"),
+    ("{not json", "is not JSON"),
+    ([1, 2], "expected"),
+])
+def test_power_tuning_refuses_what_it_cannot_use_in_one_line_per_problem(measurements, capsys, content, message) -> None:
+    from tools.cost.__main__ import main
+
+    assert main(["prod", "--power-tuning", measurements(content)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+@pytest.mark.usefixtures("synth_once")
+def test_power_tuning_prints_the_monthly_effect_and_the_exact_command(measurements, capsys) -> None:
+    from tools.cost.__main__ import main
+
+    path = measurements({"api-orders": {"256": 80, "512": 45, "1024": 30}})
+    assert main(["prod", "--power-tuning", path, "--strategy", "cost", "--json"]) == 0
+    [row] = json.loads(capsys.readouterr().out)["recommendations"]
+    assert (row["currentMemoryMb"], row["memoryMb"]) == (512, 256)
+    # prod's 20,000,000 invocations: 80 ms x 0.25 GB instead of 45 ms x 0.5 GB saves 50,000 GB-s a
+    # month, at arm64's $0.0000133334 per GB-s.
+    assert row["monthlyEffect"] == -0.67
+    assert row["command"] == "pulumi config set --path 'functionMemoryMb.api-orders' 256 --stack prod"
+    assert main(["prod", "--power-tuning", path, "--strategy", "cost"]) == 0
+    out = capsys.readouterr().out
+    assert "api-orders: 512 -> 256 MB (cost), -$0.67 a month at the stack's workload" in out and row["command"] in out

@@ -257,3 +257,63 @@ def pick_memory(measured_ms: dict[int, float], arch: str, strategy: str) -> int:
         return min(measured_ms, key=lambda m: (measured_ms[m], cost[m]))
     low_cost, low_time = min(cost.values()), min(measured_ms.values())
     return min(measured_ms, key=lambda m: (cost[m] / low_cost) * (measured_ms[m] / low_time))
+
+
+FUNCTION_FIELDS = {"invocations", "durationMs", "records", "msPerRecord", "overheadMs", "tableWrites"}
+TABLE_WRITE_FIELDS = {"table", "perInvocation", "perRecord", "perRecordCap"}
+SECTION_FIELDS = {"tables": {"writes", "reads", "storageGb"}, "streams": {"avgKb"}, "topics": {"publishes"}}
+SINGLE_FIELDS = {"events": {"avgKb"}, "logs": {"gbPerMonth"}}
+
+
+def workload_problems(template: Template, workload: dict[str, Any]) -> list[str]:
+    """Every way ``workload`` does not fit the stack: names the synth does not have, fields the
+    model does not read, negative or non-numeric volumes. An unread value would price nothing."""
+    names = {
+        "functions": {r["name"] for r in template.of_type("aws:lambda/function:Function")},
+        "tables": {r["name"] for r in template.of_type("aws:dynamodb/table:Table")},
+        "streams": {r["name"].removesuffix("-stream") for r in template.of_type("aws:kinesis/stream:Stream")},
+        "topics": {r["name"] for r in template.of_type("aws:sns/topic:Topic")},
+    }
+    problems: list[str] = []
+
+    def volume(where: str, value: Any) -> None:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+            problems.append(f"{where}: must be a number >= 0 (got {value!r})")
+
+    def fields(where: str, spec: Any, allowed: set[str]) -> dict[str, Any]:
+        if not isinstance(spec, dict):
+            problems.append(f"{where}: must be a mapping of {', '.join(sorted(allowed))}")
+            return {}
+        for key in sorted(set(spec) - allowed):
+            problems.append(f"{where}.{key}: is not a field the cost model reads ({', '.join(sorted(allowed))})")
+        return {k: v for k, v in spec.items() if k in allowed}
+
+    for section in ("functions", *SECTION_FIELDS):
+        entries = workload.get(section) or {}
+        if not isinstance(entries, dict):
+            problems.append(f"workload.{section}: must be a mapping by logical name")
+            continue
+        for name, spec in entries.items():
+            where = f"workload.{section}.{name}"
+            if name not in names[section]:
+                known = ", ".join(sorted(names[section])) or "none in this stack"
+                problems.append(f"{where}: no {section[:-1]} of this stack has that logical name ({known})")
+                continue
+            for key, value in fields(where, spec, FUNCTION_FIELDS if section == "functions"
+                                     else SECTION_FIELDS[section]).items():
+                if key != "tableWrites":
+                    volume(f"{where}.{key}", value)
+                    continue
+                writes = fields(f"{where}.tableWrites", value, TABLE_WRITE_FIELDS)
+                if writes.get("table") not in names["tables"]:
+                    problems.append(f"{where}.tableWrites.table: no table named {writes.get('table')!r}")
+                for write_key, write_value in writes.items():
+                    if write_key != "table":
+                        volume(f"{where}.tableWrites.{write_key}", write_value)
+    for section, allowed in SINGLE_FIELDS.items():
+        for key, value in fields(f"workload.{section}", workload.get(section) or {}, allowed).items():
+            volume(f"workload.{section}.{key}", value)
+    rate = workload.get("xraySampleRate", 0.05)
+    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
+        problems.append(f"workload.xraySampleRate: must be a number from 0 to 1 (got {rate!r})")
+    return problems
