@@ -288,6 +288,8 @@ class _Collector:
             if spec.type == "object":
                 return _mapping(raw)
             if spec.type == "array":
+                if isinstance(raw, str) and not raw.lstrip().startswith("["):
+                    raise ValueError("must be a list (in the stack file, a YAML list: one '- item' per line)")
                 items = json.loads(raw) if isinstance(raw, str) else raw
                 if not isinstance(items, list):
                     raise ValueError("must be a list")
@@ -354,6 +356,24 @@ def _mapping(raw: Any) -> dict[str, Any]:
     return raw
 
 
+@lru_cache(maxsize=1)
+def _known_regions() -> frozenset[str]:
+    """AWS regions from botocore's endpoint data, when botocore is installed (tools and tests);
+    a deploy without it checks the name's shape only."""
+    try:
+        import botocore.session
+    except ImportError:
+        return frozenset()
+    session = botocore.session.get_session()
+    return frozenset(region for partition in session.get_available_partitions()
+                     for region in session.get_available_regions("lambda", partition_name=partition))
+
+
+def _is_region(name: str) -> bool:
+    known = _known_regions()
+    return name in known if known else bool(_REGION.match(name))
+
+
 def _suggest(word: str, candidates: list[str]) -> str:
     matches = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
     return f"; did you mean '{matches[0]}'?" if matches else ""
@@ -394,8 +414,8 @@ def load_settings(
         if value is not None and not value:
             c.problem(tag_key, "must not be empty")
     region = c.value("region")
-    if region is not None and not _REGION.match(region):
-        c.problem("region", f"is not an AWS region name (got {region!r})")
+    if region is not None and not _is_region(region):
+        c.problem("region", f"is not an AWS region (got {region!r}){_suggest(str(region), sorted(_known_regions()))}")
 
     production = c.value("production")
     architecture = c.one_of("architecture", ARCHITECTURES)

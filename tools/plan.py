@@ -194,6 +194,42 @@ def cost_by_service(template: Template) -> list[tuple[str, tuple[float, float]]]
     return [*rows, ("total", (sum(v[0] for v in totals.values()), sum(v[1] for v in totals.values())))]
 
 
+def _diff_key(urn: str) -> str:
+    from tools.flows import _key
+
+    return _key(urn)
+
+
+def _leaf_changes(path: str, old: Any, new: Any) -> list[tuple[str, Any, Any]]:
+    """The changed leaves under one input: nested maps are walked (JSON documents too), lists shown whole."""
+    import json
+
+    def parsed(value: Any) -> Any:
+        if isinstance(value, str) and value[:1] in "{[":
+            try:
+                return json.loads(value)
+            except ValueError:
+                return value
+        return value
+
+    old, new = parsed(old), parsed(new)
+    if isinstance(old, dict) and isinstance(new, dict):
+        found = []
+        for key in sorted(set(old) | set(new)):
+            if old.get(key) != new.get(key):
+                found += _leaf_changes(f"{path}.{key}", old.get(key), new.get(key))
+        return found
+    return [(path, old, new)]
+
+
+def _shown(value: Any, limit: int = 100) -> str:
+    import json
+
+    value = _int(value)  # the engine's numbers are floats: 256.0 reads as 256
+    text = "(none)" if value is None else json.dumps(value, sort_keys=True) if not isinstance(value, str) else value
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def render_diff(base: Template, head: Template) -> str:
     from tools.flows import diff
 
@@ -201,10 +237,34 @@ def render_diff(base: Template, head: Template) -> str:
     lines = [f"Diff {base.stack} -> {head.stack}: {len(changes['added'])} added, {len(changes['removed'])} removed, "
              f"{len(changes['changed'])} changed"]
     lines += [f"+ {urn}" for urn in changes["added"]] + [f"- {urn}" for urn in changes["removed"]]
-    lines += [f"~ {urn}: {', '.join(keys)}" for urn, keys in changes["changed"].items()]
+    old_by_key = {_diff_key(u): r for u, r in base.by_urn.items()}
+    new_by_key = {_diff_key(u): r for u, r in head.by_urn.items()}
+    for urn, keys in changes["changed"].items():
+        lines.append(f"~ {urn}: {', '.join(keys)}")
+        old, new = old_by_key[urn]["inputs"], new_by_key[urn]["inputs"]
+        for key in keys:
+            lines += [f"    {path}: {_shown(a)} -> {_shown(b)}" for path, a, b in _leaf_changes(key, old.get(key), new.get(key))]
     before, after = cost_by_service(base)[-1][1][0], cost_by_service(head)[-1][1][0]
     lines.append(f"Monthly cost: {before:.2f} -> {after:.2f} USD ({after - before:+.2f})")
     return "\n".join(lines) + "\n"
+
+
+def load_synth(path: str) -> Template:
+    """A ``tools.synth`` output from a file, or ValueError with one line saying what is wrong."""
+    import json
+
+    try:
+        with open(path) as handle:
+            document = json.load(handle)
+    except OSError as error:
+        raise ValueError(f"cannot read {path}: {error.strerror}") from None
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path} is not JSON ({error.msg} at line {error.lineno}); "
+                         "expected the output of python -m tools.synth") from None
+    if not isinstance(document, dict) or not {"project", "stack", "resources"} <= set(document) \
+            or not isinstance(document["resources"], list):
+        raise ValueError(f"{path} is not a tools.synth output (expected project, stack and resources)")
+    return Template(document)
 
 
 def main(argv: list[str] | None = None, document: Mapping[str, Any] | None = None) -> int:
@@ -218,9 +278,11 @@ def main(argv: list[str] | None = None, document: Mapping[str, Any] | None = Non
     parser.add_argument("--diff", nargs=2, metavar=("BASE", "HEAD"), help="compare two `tools.synth` JSON outputs")
     args = parser.parse_args(argv)
     if args.diff:
-        import json
-
-        base, head = (Template(json.loads(open(path).read())) for path in args.diff)
+        try:
+            base, head = (load_synth(path) for path in args.diff)
+        except ValueError as error:
+            print(error, file=sys.stderr)
+            return 2
         sys.stdout.write(render_diff(base, head))
         return 0
     if not args.stack:
@@ -236,9 +298,14 @@ def main(argv: list[str] | None = None, document: Mapping[str, Any] | None = Non
         report = markdown(Template(document), production)
         if args.markdown == "-":
             sys.stdout.write(report)
-        else:
+            return 0
+        try:
             with open(args.markdown, "w") as handle:
                 handle.write(report)
+        except OSError as error:
+            print(f"cannot write the report to {args.markdown}: {error.strerror}", file=sys.stderr)
+            return 2
+        print(f"wrote the plan report for stack '{args.stack}' to {args.markdown}", file=sys.stderr)
         return 0
     sys.stdout.write(render(Template(document), production))
     return 0

@@ -56,6 +56,21 @@ def main(argv: list[str] | None = None, events: Any = None) -> int:
     except (SettingsError, FileNotFoundError) as error:
         print(error, file=sys.stderr)
         return 2
+    try:
+        return _act(args, events, settings, template)
+    except Exception as error:  # each AWS failure becomes one line
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        from tools.aws_errors import describe
+
+        if not isinstance(error, (BotoCoreError, ClientError)):
+            raise
+        message, code = describe(error)
+        print(message, file=sys.stderr)
+        return code
+
+
+def _act(args: argparse.Namespace, events: Any, settings: Any, template: Any) -> int:
     if events is None:
         import boto3
 

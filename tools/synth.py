@@ -34,7 +34,7 @@ def stack_config(stack: str, root: Path = PROJECT_ROOT) -> tuple[dict[str, str],
     path = root / f"Pulumi.{stack}.yaml"
     if not path.is_file():
         raise FileNotFoundError(f"no stack file {path.name}; stacks here: {', '.join(known_stacks(root))}")
-    document = read_yaml(path) or {}
+    document = read_stack_file(path)
     config: dict[str, str] = {}
     secret_keys: list[str] = []
     project = project_name(root)
@@ -46,6 +46,21 @@ def stack_config(stack: str, root: Path = PROJECT_ROOT) -> tuple[dict[str, str],
         else:
             config[full_key] = _config_string(value)
     return config, secret_keys
+
+
+def read_stack_file(path: Path) -> dict[str, Any]:
+    """A stack file, or ValueError naming the file and line of a YAML mistake."""
+    import yaml
+
+    try:
+        document = read_yaml(path) or {}
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{path.name}, line {mark.line + 1}" if mark is not None else path.name
+        raise ValueError(f"{where}: not valid YAML ({getattr(error, 'problem', None) or error})") from None
+    if not isinstance(document, dict) or not isinstance(document.get("config", {}), dict):
+        raise ValueError(f"{path.name}: expected a mapping with a 'config' mapping")
+    return document
 
 
 def _config_string(value: Any) -> str:
