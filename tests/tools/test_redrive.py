@@ -36,4 +36,7 @@ def test_starts_a_message_move_task_from_the_dlq_to_its_source(capsys) -> None:
 @pytest.mark.usefixtures("synth_once")
 def test_unknown_queue_and_bad_rate_are_refused(capsys) -> None:
     assert redrive.main(["dev", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("unknown queue 'nope'; one of: ") and "payments-webhook-queue" in err
     assert redrive.main(["dev", "payments-webhook-queue", "--rate", "9999"]) == 2
+    assert capsys.readouterr().err == "--rate must be 1-500 messages per second\n"
