@@ -10,6 +10,20 @@ import pulumi
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def _share_one_botocore_loader() -> None:
+    """moto gives every test a fresh boto3 session, and every session its own data loader, which
+    parses the service models again (~25% of the suite). One loader for the whole run: its caches
+    hold models and endpoint data, which never change within a run."""
+    import botocore.loaders
+    import botocore.session
+
+    shared = botocore.loaders.create_loader()
+    botocore.session.create_loader = lambda search_path_string=None: shared  # type: ignore[assignment]
+
+
+_share_one_botocore_loader()
 # Handlers import as they do in Lambda: `<folder>.handler` and `shared.*` at the top level.
 sys.path.insert(0, str(ROOT / "lambdas"))
 
