@@ -15,9 +15,9 @@ from pulumi_policy import (
 )
 
 try:  # run by CrossGuard from inside policy/, or imported as policy.pack by the tests
-    from rules import ERROR, PRODUCTION_RULES, RULES, Rule, check_stack, rule_problem
+    from rules import ERROR, PRODUCTION_RULES, RULES, Rule, check_stack, production_gaps, rule_problem
 except ImportError:  # pragma: no cover - the package import path
-    from policy.rules import ERROR, PRODUCTION_RULES, RULES, Rule, check_stack, rule_problem
+    from policy.rules import ERROR, PRODUCTION_RULES, RULES, Rule, check_stack, production_gaps, rule_problem
 
 PRODUCTION_SCHEMA = PolicyConfigSchema(properties={"production": {"type": "boolean"}})
 PACK_DIR = Path(__file__).resolve().parent
@@ -47,7 +47,10 @@ def load_pack_config(path: Path) -> dict[str, dict[str, Any]]:
 
 def production_rules_enabled(config: dict[str, dict[str, Any]]) -> set[str]:
     """Ids of the production-only rules a pack config turns on (``{"<policy>": {"production": true}}``)."""
-    return {rule.id for rule in PRODUCTION_RULES if config.get(policy_name(rule), {}).get("production") is True}
+    enabled = {rule.id for rule in PRODUCTION_RULES if config.get(policy_name(rule), {}).get("production") is True}
+    if config.get(PRODUCTION_STACK_POLICY, {}).get("production") is True:
+        enabled |= {"P1", "P2"}
+    return enabled
 
 
 def stack_pack_config(stack: str) -> Path:
@@ -84,6 +87,17 @@ def _stack_validate(args: Any, report_violation: Any) -> None:
             report_violation(f"{finding.rule}: {finding.problem} Fix: {finding.fix}", finding.resource)
 
 
+PRODUCTION_STACK_POLICY = "prod-stack-gaps"
+
+
+def _production_gaps(args: Any, report_violation: Any) -> None:
+    if not args.get_config().get("production", False):
+        return
+    resources = [{"urn": r.urn, "type": r.resource_type, "name": r.name, "inputs": r.props} for r in args.resources]
+    for finding in production_gaps(resources):
+        report_violation(f"{finding.rule}: {finding.problem} Fix: {finding.fix}", finding.resource)
+
+
 def _stack_advice(args: Any, report_violation: Any) -> None:
     resources = [{"urn": r.urn, "type": r.resource_type, "name": r.name, "inputs": r.props} for r in args.resources]
     for finding in check_stack(resources):
@@ -103,6 +117,10 @@ def policies() -> list[Any]:
     built.append(StackValidationPolicy(name="stack-alarms-destinations-invokers",
                                        description="G1, L5, L9: alarms, async destinations and log groups across the stack",
                                        enforcement_level=EnforcementLevel.MANDATORY, validate=_stack_validate))
+    built.append(StackValidationPolicy(name=PRODUCTION_STACK_POLICY,
+                                       description="P1, P2: production gaps (webhook secret, public routes)",
+                                       enforcement_level=EnforcementLevel.MANDATORY, validate=_production_gaps,
+                                       config_schema=PRODUCTION_SCHEMA))
     built.append(StackValidationPolicy(name="stack-advice", description="L9, L10: advisory checks across the stack",
                                        enforcement_level=EnforcementLevel.ADVISORY, validate=_stack_advice))
     return built

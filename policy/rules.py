@@ -362,8 +362,32 @@ def _alarmed_dimension(resources: list[Mapping[str, Any]], namespace: str, metri
     return found
 
 
-def check_stack(resources: list[Mapping[str, Any]]) -> list[Finding]:
-    findings: list[Finding] = []
+def production_gaps(resources: list[Mapping[str, Any]]) -> list[Finding]:
+    """P1, P2 (production stacks only): a webhook without its signing secret answers every delivery
+    with 503; a route anyone may call serves every customer's data."""
+    findings = []
+    secrets = [r for r in resources if r["type"] == "aws:secretsmanager/secret:Secret"
+               and "WebhookIngestion$" in r["urn"]]
+    versions = {str(r["inputs"].get("secretId")) for r in resources
+                if r["type"] == "aws:secretsmanager/secretVersion:SecretVersion"}
+    for secret in secrets:
+        name = str(secret["inputs"].get("name"))
+        if not any(name in version for version in versions):
+            findings.append(Finding("P1", ERROR, secret["urn"], "the webhook's signing secret has no value: every "
+                                    "delivery is answered 503.",
+                                    "pulumi config set --secret <source>WebhookSecret ... (or put a value in the secret)."))
+    for route in (r for r in resources if r["type"] == "aws:apigatewayv2/route:Route"):
+        inputs = route["inputs"]
+        if inputs.get("authorizationType", "NONE") == "NONE" \
+                and not str(inputs.get("operationName") or "").startswith(AUTHENTICATED_BY):
+            findings.append(Finding("P2", ERROR, route["urn"], f"route {inputs.get('routeKey')!r} is public in "
+                                    "production.", "set apiJwtIssuer and apiJwtAudience (apiPublicInProduction "
+                                    "opens it on purpose; then relax this policy in the pack config too)."))
+    return findings
+
+
+def check_stack(resources: list[Mapping[str, Any]], production: bool = False) -> list[Finding]:
+    findings: list[Finding] = production_gaps(resources) if production else []
     of = lambda type_: [r for r in resources if r["type"] == type_]  # noqa: E731
     functions = {r["inputs"].get("name"): r for r in of(FUNCTION)}
     errors = _alarmed_dimension(resources, "AWS/Lambda", "Errors", "FunctionName")
@@ -520,4 +544,5 @@ def evaluate(resources: Iterable[Mapping[str, Any]], production: bool | Iterable
     for resource in resources:
         findings += check_resource(resource["type"], resource["inputs"], resource["urn"], production,
                                    resource.get("options"))
-    return findings + check_stack(resources)
+    gaps = production is True or (not isinstance(production, bool) and bool({"P1", "P2"} & set(production)))
+    return findings + check_stack(resources, production=gaps)

@@ -66,12 +66,14 @@ def settings_for(stack: str, **overrides: object) -> Settings:
 _SYNTH_CACHE: dict[tuple, MockRun] = {}
 
 
-def cached_synth(stack: str, config_overrides: dict[str, str] | None = None, *, preview: bool = False) -> MockRun:
+def cached_synth(stack: str, config_overrides: dict[str, str] | None = None, *, preview: bool = False,
+                 secrets: dict[str, str] | None = None) -> MockRun:
     """``tools.synth.synth`` once per stack, overrides and mode in this process: the program is
     deterministic (a test pins that) and read-only to the tests, and a full synth takes ~1 s."""
-    key = (stack, tuple(sorted((config_overrides or {}).items())), preview)
+    secret_overrides = {full_key(k): v for k, v in (secrets or {}).items()}
+    key = (stack, tuple(sorted((config_overrides or {}).items())), preview, tuple(sorted(secret_overrides.items())))
     if key not in _SYNTH_CACHE:
-        _SYNTH_CACHE[key] = synth(stack, config_overrides, preview=preview)
+        _SYNTH_CACHE[key] = synth(stack, config_overrides, preview=preview, secret_overrides=secret_overrides)
     return _SYNTH_CACHE[key]
 
 
@@ -79,9 +81,10 @@ def cached_synth(stack: str, config_overrides: dict[str, str] | None = None, *, 
 def synth_stack() -> Callable[..., Template]:
     """Run the whole program for a stack (``__main__.py``) and return its synth output."""
 
-    def run(stack: str, overrides: dict[str, object] | None = None, *, preview: bool = False) -> Template:
+    def run(stack: str, overrides: dict[str, object] | None = None, *, preview: bool = False,
+            secrets: dict[str, str] | None = None) -> Template:
         config_overrides = {full_key(k): (v if isinstance(v, str) else _json(v)) for k, v in (overrides or {}).items()}
-        return Template(cached_synth(stack, config_overrides, preview=preview).as_json())
+        return Template(cached_synth(stack, config_overrides, preview=preview, secrets=secrets).as_json())
 
     return run
 

@@ -87,10 +87,13 @@ def known_stacks(root: Path = PROJECT_ROOT) -> list[str]:
 
 
 def synth(stack: str, config_overrides: dict[str, str] | None = None, *, preview: bool = False,
-          root: Path = PROJECT_ROOT) -> MockRun:
-    """Run ``__main__.py`` for ``stack`` under mocks; raises the program's own errors."""
+          root: Path = PROJECT_ROOT, secret_overrides: dict[str, str] | None = None) -> MockRun:
+    """Run ``__main__.py`` for ``stack`` under mocks; raises the program's own errors.
+    ``secret_overrides`` are set as Pulumi secrets (as `pulumi config set --secret` would)."""
     config, secret_keys = stack_config(stack, root)
     config.update(config_overrides or {})
+    config.update(secret_overrides or {})
+    secret_keys = [*secret_keys, *(secret_overrides or {})]
     program_path = str(root / "__main__.py")
     previous_cwd = os.getcwd()
     os.chdir(root)  # as `pulumi up` runs the program
@@ -123,9 +126,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("stack", help="stack name, e.g. dev or prod")
     parser.add_argument("-c", "--config", action="append", default=[], metavar="KEY=VALUE",
                         help="override a stack setting for this run, e.g. -c apiMemoryMb=1024 (repeatable)")
+    parser.add_argument("--secret", action="append", default=[], metavar="KEY=VALUE",
+                        help="set a secret setting for this run, as `pulumi config set --secret` would (repeatable)")
     args = parser.parse_args(argv)
     try:
-        run = synth(args.stack, config_overrides(args.config))
+        run = synth(args.stack, config_overrides(args.config), secret_overrides=config_overrides(args.secret))
     except (SettingsError, FileNotFoundError, ValueError) as error:
         print(error, file=sys.stderr)
         return 2

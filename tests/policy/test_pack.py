@@ -26,7 +26,7 @@ def by_description_prefix(prefix: str):
 
 def test_every_rule_becomes_a_policy_with_its_enforcement() -> None:
     built = policies()
-    assert len(built) == len(RULES) + len(PRODUCTION_RULES) + 2
+    assert len(built) == len(RULES) + len(PRODUCTION_RULES) + 3
     kinesis = by_description_prefix("K1")[0]
     assert kinesis.enforcement_level == EnforcementLevel.MANDATORY
     assert by_description_prefix("D1")[0].enforcement_level == EnforcementLevel.ADVISORY
@@ -75,9 +75,9 @@ def test_each_stack_pack_config_turns_production_rules_on_exactly_for_production
 
     assert {policy_name(r) for r in PRODUCTION_RULES} == {"g9-prod-dynamodb-deletion-protection"}
     for stack in ("dev", "prod"):
-        expected = {r.id for r in PRODUCTION_RULES} if settings_for(stack).production else set()
+        expected = {r.id for r in PRODUCTION_RULES} | {"P1", "P2"} if settings_for(stack).production else set()
         assert production_rules_for(stack) == expected, stack
-    assert production_rules_for("prod") == {"G9"}
+    assert production_rules_for("prod") == {"G9", "P1", "P2"}
 
 
 def test_the_config_file_names_policies_the_pack_has() -> None:
@@ -109,3 +109,13 @@ def test_policy_pack_has_a_version() -> None:
     from policy.pack import PACK_DIR
 
     assert yaml.safe_load((PACK_DIR / "PulumiPolicy.yaml").read_text())["version"]
+
+
+def test_the_production_gaps_policy_runs_only_with_production_config() -> None:
+    gaps = next(p for p in policies() if p.name == "prod-stack-gaps")
+    route = PolicyResource(resource_type="aws:apigatewayv2/route:Route", props={"routeKey": "GET /orders",
+                           "authorizationType": "NONE"}, urn="urn:route", name="route", opts=None, provider=None,
+                           parent=None, dependencies=[], property_dependencies={})
+    assert violations(gaps, StackValidationArgs(resources=[route], config={})) == []
+    found = violations(gaps, StackValidationArgs(resources=[route], config={"production": True}))
+    assert len(found) == 1 and found[0].startswith("P2: route 'GET /orders' is public in production.")

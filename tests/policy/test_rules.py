@@ -129,11 +129,27 @@ def test_l5_async_invocations_need_an_on_failure_destination_and_l10_one_invoker
     assert "L10" in {f.rule for f in check_stack([function, by_events, by_api, config])}
 
 
+SIGNED = {"paymentsWebhookSecret": "whsec_" + "A" * 32}
+
+
 @pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_the_stacks_have_zero_mandatory_findings(synth_stack, stack) -> None:
-    template = synth_stack(stack)
+def test_the_stacks_have_zero_mandatory_findings_once_prod_has_its_webhook_secret(synth_stack, stack) -> None:
+    template = synth_stack(stack, secrets=SIGNED if stack == "prod" else None)
     errors = [str(f) for f in evaluate(template.resources, production=stack == "prod") if f.severity == ERROR]
     assert errors == []
+
+
+def test_production_gaps_are_mandatory_findings(synth_stack) -> None:
+    """P1: prod without its webhook signing secret; P2: prod with routes anyone may call."""
+    unsigned = [f for f in evaluate(synth_stack("prod").resources, production=True) if f.severity == ERROR]
+    assert [(f.rule, f.resource.rsplit("::", 1)[-1]) for f in unsigned] == [("P1", "payments-webhook-signing-secret")]
+    opened = synth_stack("prod", {"apiJwtIssuer": "", "apiJwtAudience": [], "apiPublicInProduction": True},
+                         secrets=SIGNED)
+    public = sorted(f.problem for f in evaluate(opened.resources, production=True) if f.rule == "P2")
+    assert public == [f"route '{key}' is public in production." for key in
+                      ("GET /customers/{customerId}/orders", "GET /orders/{orderId}", "POST /orders",
+                       "POST /orders/{orderId}/cancel")]  # the webhook route is verified by signature
+    assert not [f for f in evaluate(synth_stack("dev").resources, production=False) if f.rule in ("P1", "P2")]
 
 
 def test_the_cli_exits_non_zero_on_a_mandatory_finding(monkeypatch, capsys) -> None:

@@ -12,7 +12,8 @@ def test_plan_shows_tree_functions_alarms_and_policy_findings(capsys) -> None:
     assert "pulumi:pulumi:Stack" in out and "└─ " in out
     assert "orders-prod-api-orders" in out and "arm64" in out
     assert "orders-prod-alerts" in out  # where the alarms go
-    assert "Policy findings: 0 mandatory" in out
+    # The reference prod stack has no webhook secret in the repository: a mandatory finding until set.
+    assert "Policy findings: 1 mandatory" in out and "[error] P1" in out
 
 
 def test_plan_refuses_invalid_settings(capsys) -> None:
