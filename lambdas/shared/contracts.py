@@ -132,19 +132,27 @@ ORDER_EVENTS = ("OrderPlaced", "OrderPaid", "OrderCancelled", "OrderExpired")
 
 def parse(event: Mapping[str, Any], accepted: tuple[str, ...] | None = None) -> tuple[str, _Detail]:
     """An EventBridge event (``source``, ``detail-type``, ``detail``) as its latest model."""
+    if not isinstance(event, Mapping):
+        raise UnsupportedEventError("an event must be a JSON object")
     name = event.get("detail-type")
-    contract = CONTRACTS.get(name)  # type: ignore[arg-type]
+    contract = CONTRACTS.get(name) if isinstance(name, str) else None
     if contract is None or (accepted is not None and name not in accepted):
         raise UnsupportedEventError(f"unsupported event {name!r}")
     if event.get("source") != contract.source:
         raise UnsupportedEventError(f"{name} must come from {contract.source!r}, not {event.get('source')!r}")
-    detail = dict(event.get("detail") or {})
+    raw_detail = event.get("detail") or {}
+    if not isinstance(raw_detail, Mapping):
+        raise UnsupportedEventError(f"{name} detail must be a JSON object")
+    detail = dict(raw_detail)
     version = detail.get("version")
-    if version not in contract.versions:
+    if not isinstance(version, int) or isinstance(version, bool) or version not in contract.versions:
         raise UnsupportedEventError(f"{name} version {version!r} is not one of {sorted(contract.versions)}")
-    while version != contract.latest:
-        detail = (contract.upgrades or {})[version](detail)
-        version = detail["version"]
+    try:
+        while version != contract.latest:
+            detail = (contract.upgrades or {})[version](detail)
+            version = detail["version"]
+    except (ArithmeticError, TypeError, ValueError, KeyError) as error:
+        raise UnsupportedEventError(f"{name} v{version} detail cannot be upgraded: {error}") from error
     try:
         return name, contract.versions[version].model_validate(detail)
     except ValidationError as error:

@@ -67,10 +67,15 @@ def test_the_payments_worker_never_raises_on_any_message(worker, bodies) -> None
     "source": st.sampled_from(["orders", "payments", "x"]),
     "detail-type": st.sampled_from(["OrderPlaced", "OrderPaid", "OrderCancelled", "Nope"]),
     "detail": json_values}).map(json.dumps)), min_size=1, max_size=3),
-    consumer=st.sampled_from(["notifications", "fulfilment"]))
-def test_event_consumers_never_raise_on_any_message(consumers, lambda_context, bodies, consumer) -> None:  # noqa: F811
+    consumer=st.sampled_from(["notifications", "fulfilment", "analytics_forwarder"]))
+def test_event_consumers_never_raise_on_any_message(consumers, lambda_context, monkeypatch, bodies,  # noqa: F811
+                                                    consumer) -> None:
     from tests.lambdas.conftest import fresh_import
 
+    kinesis = boto3.client("kinesis", region_name=REGION)
+    if "activity-property" not in kinesis.list_streams()["StreamNames"]:
+        kinesis.create_stream(StreamName="activity-property", ShardCount=1)
+    monkeypatch.setenv("ACTIVITY_STREAM_NAME", "activity-property")
     module = fresh_import(f"{consumer}.handler")
     records = sqs_event()
     records["Records"] = [{**sqs_event({})["Records"][0], "messageId": f"m{i}", "body": body}
@@ -119,3 +124,27 @@ def test_the_outbox_relay_never_raises_on_any_stream_record(aws, monkeypatch, la
                for index, image in enumerate(images)]
     response = module.handler({"Records": records}, lambda_context)
     assert isinstance(response["batchItemFailures"], list)
+
+
+@FIXTURE_OK
+@given(event=st.one_of(json_values, st.fixed_dictionaries({
+    "source": st.sampled_from(["orders", "x"]), "detail-type": st.sampled_from(["OrderPlaced", "OrderPaid", "Nope"]),
+    "id": st.text(max_size=10), "detail": json_values | st.fixed_dictionaries({}, optional={
+        "version": st.integers(0, 4) | json_values, "occurredAt": st.text(max_size=30), "orderId": json_values,
+        "customerId": json_values, "currency": json_values, "totalAmount": json_values,
+        "totalAmountRoundedUp": json_values})})))
+def test_the_high_value_review_rejects_what_it_cannot_parse_as_unsupported(consumers, lambda_context, event) -> None:  # noqa: F811
+    """A direct EventBridge target: an event it cannot use raises UnsupportedEventError, which
+    Lambda's async retries and the on-failure destination (the rule's DLQ) then keep; nothing else."""
+    from lambdas.shared.contracts import UnsupportedEventError
+    from tests.lambdas.conftest import fresh_import
+
+    module = fresh_import("high_value_review.handler")
+    try:
+        result = module.handler(event, lambda_context)
+    except UnsupportedEventError:
+        return
+    except (AttributeError, TypeError) as error:  # not a mapping at all: still only "unsupported"
+        raise AssertionError(f"unexpected {type(error).__name__} for {event!r}") from error
+    assert set(result) == {"opened"}
+
