@@ -145,6 +145,8 @@ def parse(event: Mapping[str, Any], accepted: tuple[str, ...] | None = None) -> 
         raise UnsupportedEventError(f"{name} detail must be a JSON object")
     detail = dict(raw_detail)
     version = detail.get("version")
+    if isinstance(version, Decimal) and version.is_finite() and version == version.to_integral_value():
+        version = int(version)  # read back from DynamoDB
     if not isinstance(version, int) or isinstance(version, bool) or version not in contract.versions:
         raise UnsupportedEventError(f"{name} version {version!r} is not one of {sorted(contract.versions)}")
     try:

@@ -136,7 +136,7 @@ def test_the_outbox_relay_never_raises_on_any_stream_record(aws, monkeypatch, la
 def test_the_high_value_review_rejects_what_it_cannot_parse_as_unsupported(consumers, lambda_context, event) -> None:  # noqa: F811
     """A direct EventBridge target: an event it cannot use raises UnsupportedEventError, which
     Lambda's async retries and the on-failure destination (the rule's DLQ) then keep; nothing else."""
-    from lambdas.shared.contracts import UnsupportedEventError
+    from shared.contracts import UnsupportedEventError  # the module as the handler imports it
     from tests.lambdas.conftest import fresh_import
 
     module = fresh_import("high_value_review.handler")
