@@ -3,6 +3,8 @@ or AWS saying no. Exit code 2 for the environment (fix it and rerun), 1 for a re
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from typing import Any
 
 
@@ -27,3 +29,15 @@ def describe(error: Exception) -> tuple[str, int]:
         details: dict[str, Any] = error.response.get("Error", {})
         return f"AWS refused {error.operation_name}: {details.get('Code')}: {details.get('Message')}", 1
     return f"AWS call failed: {error}", 2
+
+
+def run_reporting_aws_errors(action: Callable[[], int]) -> int:
+    """Run an operator tool's AWS part; a botocore failure becomes one line on stderr and its exit code."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        return action()
+    except (BotoCoreError, ClientError) as error:
+        message, code = describe(error)
+        print(message, file=sys.stderr)
+        return code

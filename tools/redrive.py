@@ -69,18 +69,9 @@ def main(argv: list[str] | None = None, sqs: Any = None) -> int:
     if args.rate is not None and not 1 <= args.rate <= 500:
         print("--rate must be 1-500 messages per second", file=sys.stderr)
         return 2
-    try:
-        return _act(args, sqs, settings, queues)
-    except Exception as error:  # each AWS failure becomes one line
-        from botocore.exceptions import BotoCoreError, ClientError
+    from tools.aws_errors import run_reporting_aws_errors
 
-        from tools.aws_errors import describe
-
-        if not isinstance(error, (BotoCoreError, ClientError)):
-            raise
-        message, code = describe(error)
-        print(message, file=sys.stderr)
-        return code
+    return run_reporting_aws_errors(lambda: _act(args, sqs, settings, queues))
 
 
 def _act(args: argparse.Namespace, sqs: Any, settings: Any, queues: dict[str, tuple[str, str]]) -> int:

@@ -56,18 +56,9 @@ def main(argv: list[str] | None = None, events: Any = None) -> int:
     except (SettingsError, FileNotFoundError) as error:
         print(error, file=sys.stderr)
         return 2
-    try:
-        return _act(args, events, settings, template)
-    except Exception as error:  # each AWS failure becomes one line
-        from botocore.exceptions import BotoCoreError, ClientError
+    from tools.aws_errors import run_reporting_aws_errors
 
-        from tools.aws_errors import describe
-
-        if not isinstance(error, (BotoCoreError, ClientError)):
-            raise
-        message, code = describe(error)
-        print(message, file=sys.stderr)
-        return code
+    return run_reporting_aws_errors(lambda: _act(args, events, settings, template))
 
 
 def _act(args: argparse.Namespace, events: Any, settings: Any, template: Any) -> int:

@@ -21,10 +21,12 @@ def scan(table: str) -> list[dict]:
     return boto3.resource("dynamodb", region_name=REGION).Table(table).scan()["Items"]
 
 
-def clear(table: str, key: str = "id") -> None:
+def clear(table: str, *keys: str, only: dict | None = None) -> None:
+    """Delete every item (or those matching ``only``) of a moto table with key attributes ``keys``."""
     resource = boto3.resource("dynamodb", region_name=REGION).Table(table)
     for item in resource.scan()["Items"]:
-        resource.delete_item(Key={key: item[key]})
+        if all(item.get(k) == v for k, v in (only or {}).items()):
+            resource.delete_item(Key={key: item[key] for key in keys or ("id",)})
 
 
 def calls_of(run) -> int:
@@ -51,9 +53,7 @@ def test_payments_worker_survives_a_fault_at_each_call(worker, kind) -> None:  #
     expected, total = effects(), len(clean.calls)
     assert total >= 3
     for k in range(1, total + 1):
-        for item in scan(WORKER_ORDERS):
-            boto3.resource("dynamodb", region_name=REGION).Table(WORKER_ORDERS).delete_item(
-                Key={"pk": item["pk"], "sk": item["sk"]})
+        clear(WORKER_ORDERS, "pk", "sk")
         clear(WORKER_IDEMPOTENCY)
         fresh = put_order()
         body = message(f"wh-fault-{k}", kind, fresh)
@@ -62,10 +62,7 @@ def test_payments_worker_survives_a_fault_at_each_call(worker, kind) -> None:  #
         for _ in range(2):  # SQS redelivers; an unfinished idempotency record expires meanwhile
             if not failed:
                 break
-            for item in scan(WORKER_IDEMPOTENCY):
-                if item.get("status") == "INPROGRESS":
-                    boto3.resource("dynamodb", region_name=REGION).Table(WORKER_IDEMPOTENCY).delete_item(
-                        Key={"id": item["id"]})
+            clear(WORKER_IDEMPOTENCY, only={"status": "INPROGRESS"})
             failed = worker([body])
         assert failed == [], k
         assert effects() == expected, (k, clean.calls[k - 1])
@@ -81,9 +78,7 @@ def test_orders_api_create_survives_a_fault_at_each_call(api) -> None:  # noqa: 
     total = len(clean.calls)
     assert total >= 2
     for k in range(1, total + 1):
-        for item in scan(ORDERS):
-            boto3.resource("dynamodb", region_name=REGION).Table(ORDERS).delete_item(
-                Key={"pk": item["pk"], "sk": item["sk"]})
+        clear(ORDERS, "pk", "sk")
         clear(IDEMPOTENCY)
         with fault_at(clients, k):
             status, _ = api("POST", "/orders", VALID, headers=headers)
@@ -91,8 +86,7 @@ def test_orders_api_create_survives_a_fault_at_each_call(api) -> None:  # noqa: 
         assert entities in ([], ["order", "outbox"]), (k, entities)  # all or nothing
         if status != 201:
             assert status >= 500, (k, status)  # our fault, retryable
-            for item in scan(IDEMPOTENCY):  # an unfinished record expires before the client retries
-                boto3.resource("dynamodb", region_name=REGION).Table(IDEMPOTENCY).delete_item(Key={"id": item["id"]})
+            clear(IDEMPOTENCY)  # an unfinished record expires before the client retries
             assert api("POST", "/orders", VALID, headers=headers)[0] == 201
         assert sorted(i["entity"] for i in scan(ORDERS)) == ["order", "outbox"], k
 
