@@ -38,6 +38,7 @@ def test_every_aws_resource_uses_the_stacks_explicit_provider(stack: str) -> Non
 def test_every_child_is_parented_to_a_component(stack: str) -> None:
     run = cached_synth(stack)
     components = {r.urn for r in run.resources() if not r.custom}
+    assert len(components) >= 7 and len(run.resources()) > 200
     for record in run.resources():
         if record.custom and not record.type.startswith("pulumi:providers:"):
             assert record.parent in components, record.urn

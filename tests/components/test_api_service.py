@@ -78,6 +78,7 @@ def test_jwt_authorizer_protects_every_route_when_configured(prod) -> None:
     assert authorizer["inputs"]["authorizerType"] == "JWT"
     assert authorizer["inputs"]["jwtConfiguration"] == {"issuer": JWT["apiJwtIssuer"], "audiences": ["orders-api"]}
     authorizer_id = prod.run.monitor.resources[authorizer["urn"]].id
+    assert len(prod.template.of_type("aws:apigatewayv2/route:Route")) == 4
     for route in prod.template.of_type("aws:apigatewayv2/route:Route"):
         assert route["inputs"]["authorizationType"] == "JWT" and route["inputs"]["authorizerId"] == authorizer_id
 
@@ -126,6 +127,8 @@ def test_tables_on_demand_encrypted_with_ttl_stream_and_index(dev) -> None:
 
 
 def test_prod_tables_are_protected_and_recoverable_dev_tables_are_not(dev, prod) -> None:
+    assert len(prod.template.of_type("aws:dynamodb/table:Table")) == len(dev.template.of_type(
+        "aws:dynamodb/table:Table")) == 2  # orders and its idempotency table
     for table in prod.template.of_type("aws:dynamodb/table:Table"):
         assert table["inputs"]["deletionProtectionEnabled"] is True
         assert table["inputs"]["pointInTimeRecovery"] == {"enabled": True}

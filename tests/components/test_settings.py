@@ -172,6 +172,7 @@ def test_stack_files_only_set_declared_keys_with_the_declared_type(stack: str) -
     _, specs = load_schema()
     document = yaml.safe_load((PROJECT_FILE.parent / f"Pulumi.{stack}.yaml").read_text())
     python_types = {"string": str, "integer": int, "boolean": bool, "array": list, "object": dict}
+    assert len(document["config"]) >= 10
     for full, value in document["config"].items():
         namespace, _, name = full.partition(":")
         assert namespace == PROJECT, full

@@ -86,6 +86,7 @@ def test_the_config_file_names_policies_the_pack_has() -> None:
     from policy.pack import PACK_DIR
 
     names = {p.name for p in policies()}
+    assert sorted(p.name for p in PACK_DIR.glob("*-config.json")) == ["dev-config.json", "prod-config.json"]
     for path in PACK_DIR.glob("*-config.json"):
         assert set(json.loads(path.read_text())) - {"all"} <= names, path.name
 

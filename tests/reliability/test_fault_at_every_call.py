@@ -29,12 +29,6 @@ def clear(table: str, *keys: str, only: dict | None = None) -> None:
             resource.delete_item(Key={key: item[key] for key in keys or ("id",)})
 
 
-def calls_of(run) -> int:
-    with fault_at(run.clients, None) as counter:
-        run()
-    return len(counter.calls)
-
-
 # --- payments worker ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("kind", ["payment.succeeded", "payment.failed"])

@@ -39,6 +39,7 @@ def test_json_shape_and_totals(capsys) -> None:
     assert set(report) == {"stack", "currency", "monthly_total", "baseline_monthly_total", "items"}
     assert report["stack"] == "prod" and report["currency"] == "USD"
     assert report["monthly_total"] == pytest.approx(sum(i["monthly"] for i in report["items"]), abs=0.01)
+    assert len(report["items"]) > 100
     for item in report["items"]:
         assert set(item) == {"resource", "service", "monthly", "detail"} and item["resource"].startswith("urn:pulumi:prod")
     services = {i["service"] for i in report["items"]}
