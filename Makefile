@@ -12,7 +12,7 @@ CONFIG_FLAGS := $(foreach pair,$(CONFIG),-c $(pair))
 MODULE ?=
 BENCHES := synth_speed archive_size cold_start webhook_warm expire_backlog aggregator
 
-.PHONY: help setup test lint synth plan policy cost bench preview up clean policy-venv
+.PHONY: help setup test lint synth plan policy cost bench mutation preview up clean policy-venv
 
 help:  ## this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -54,6 +54,9 @@ bench: setup  ## every benchmark, then non-zero if any missed its target
 	@failed=""; for bench in $(BENCHES); do echo ">> bench/$$bench.py"; \
 	  $(PY) bench/$$bench.py || failed="$$failed $$bench"; done; \
 	  if [ -n "$$failed" ]; then echo "missed their targets:$$failed"; exit 1; fi; echo "every benchmark met its target"
+
+mutation: setup  ## mutation testing of one module: make mutation MODULE=lambdas/webhook_receiver/signatures.py
+	$(PY) -m tools.mutation $(MODULE)
 
 # Real deployments: need the Pulumi CLI and AWS credentials (see README).
 # The CLI does not create a local policy pack's virtualenv: policy-venv does (policy/venv, as
