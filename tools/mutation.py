@@ -22,6 +22,7 @@ COVERING_TESTS = {
     "lambdas/orders_api/handler.py": ["tests/lambdas/test_orders_api.py", "tests/lambdas/test_orders_ownership.py",
                                       "tests/reliability/test_orders_hostile_input.py"],
     "lambdas/payments_worker/payments.py": ["tests/lambdas/test_payments_worker.py",
+                                            "tests/lambdas/test_payments_ledger_effects.py",
                                             "tests/reliability/test_workers_under_faults.py"],
 }
 
