@@ -20,6 +20,7 @@ COVERING_TESTS = {
                                                "tests/lambdas/test_signature_messages.py",
                                                "tests/reliability/test_webhook_hostile_input.py"],
     "lambdas/orders_api/handler.py": ["tests/lambdas/test_orders_api.py", "tests/lambdas/test_orders_ownership.py",
+                                      "tests/lambdas/test_orders_api_contract.py",
                                       "tests/reliability/test_orders_hostile_input.py"],
     "lambdas/payments_worker/payments.py": ["tests/lambdas/test_payments_worker.py",
                                             "tests/lambdas/test_payments_ledger_effects.py",
