@@ -23,8 +23,8 @@ def describe(error: Exception) -> tuple[str, int]:
     if isinstance(error, NoRegionError):
         return "no AWS region: set AWS_REGION (or the stack's region setting)", 2
     if isinstance(error, EndpointConnectionError):
-        return f"cannot reach the AWS endpoint {getattr(error, 'kwargs', {}).get('endpoint_url', '')}: check "\
-               "AWS_ENDPOINT_URL and the network".replace("  ", " "), 2
+        endpoint = getattr(error, "kwargs", {}).get("endpoint_url") or "(unknown)"
+        return f"cannot reach the AWS endpoint {endpoint}: check AWS_ENDPOINT_URL and the network", 2
     if isinstance(error, ClientError):
         details: dict[str, Any] = error.response.get("Error", {})
         return f"AWS refused {error.operation_name}: {details.get('Code')}: {details.get('Message')}", 1

@@ -251,16 +251,9 @@ def render_diff(base: Template, head: Template) -> str:
 
 def load_synth(path: str) -> Template:
     """A ``tools.synth`` output from a file, or ValueError with one line saying what is wrong."""
-    import json
+    from tools.jsonfile import load_json
 
-    try:
-        with open(path) as handle:
-            document = json.load(handle)
-    except OSError as error:
-        raise ValueError(f"cannot read {path}: {error.strerror}") from None
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{path} is not JSON ({error.msg} at line {error.lineno}); "
-                         "expected the output of python -m tools.synth") from None
+    document = load_json(path, "the output of python -m tools.synth")
     if not isinstance(document, dict) or not {"project", "stack", "resources"} <= set(document) \
             or not isinstance(document["resources"], list):
         raise ValueError(f"{path} is not a tools.synth output (expected project, stack and resources)")

@@ -22,6 +22,11 @@ VALID = {"customerId": "cust-1", "currency": "EUR",
 
 @pytest.fixture
 def api(aws, monkeypatch, lambda_context):
+    return orders_api(monkeypatch, lambda_context)
+
+
+def orders_api(monkeypatch: pytest.MonkeyPatch, lambda_context: Any) -> Any:
+    """The orders handler on fresh moto tables; ``call(method, path, body, **http_event kwargs)``."""
     create_table(ORDERS_TABLE, ORDERS)
     create_table(IDEMPOTENCY_TABLE, IDEMPOTENCY)
     monkeypatch.setenv(schema.ORDERS_TABLE_ENV, ORDERS)

@@ -7,13 +7,9 @@ from typing import Any
 
 import pytest
 
-from lambdas.shared import idempotency_schema as idem
 from lambdas.shared import orders_schema as schema
-from system.orders import IDEMPOTENCY_TABLE, ORDERS_TABLE
-from tests.lambdas.conftest import create_table, fresh_import
-from tests.lambdas.http_events import http_event, parse
+from tests.lambdas.test_orders_api import orders_api
 
-ORDERS, IDEMPOTENCY = "orders-owned", "idempotency-owned"
 ALICE, BOB = "alice-1", "bob-2"
 OPERATOR = "orders/operator"
 
@@ -24,19 +20,16 @@ def order_for(customer: str) -> dict[str, Any]:
 
 @pytest.fixture
 def api(aws, monkeypatch, lambda_context):
-    create_table(ORDERS_TABLE, ORDERS)
-    create_table(IDEMPOTENCY_TABLE, IDEMPOTENCY)
-    monkeypatch.setenv(schema.ORDERS_TABLE_ENV, ORDERS)
-    monkeypatch.setenv(idem.IDEMPOTENCY_TABLE_ENV, IDEMPOTENCY)
+    """The orders API behind the JWT authorizer (the handler reads these at each request)."""
+    orders = orders_api(monkeypatch, lambda_context)
     monkeypatch.setenv(schema.AUTHORIZER_ENV, "jwt")
     monkeypatch.setenv(schema.CALLER_CLAIM_ENV, "sub")
     monkeypatch.setenv(schema.OPERATOR_SCOPE_ENV, OPERATOR)
-    module = fresh_import("orders_api.handler")
 
     def call(method: str, path: str, body: Any = None, *, as_: str | None = None, scopes: list[str] | None = None,
              claims: dict | None = None) -> tuple[int, Any]:
         token = claims if claims is not None else ({"sub": as_} if as_ else None)
-        return parse(module.handler(http_event(method, path, body, claims=token, scopes=scopes), lambda_context))
+        return orders(method, path, body, claims=token, scopes=scopes)
 
     return call
 

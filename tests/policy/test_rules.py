@@ -240,3 +240,11 @@ def test_g9_checks_protect_from_the_synth_options(synth_stack) -> None:
     found = [f for f in evaluate(unprotected, production=True) if f.rule == "G9"]
     assert len(found) == len(template.of_type("aws:dynamodb/table:Table")) >= 3
     assert all("protect" in f.problem for f in found)
+
+
+def test_the_policy_and_the_builders_agree_on_route_and_alarm_markers() -> None:
+    from components.core.alarms import COMPOSITE_INPUT_TAG as ALARMS
+    from components.core.http_api import AUTHENTICATED_BY as ROUTES
+    from policy.rules import AUTHENTICATED_BY, COMPOSITE_INPUT_TAG
+
+    assert (ROUTES, ALARMS) == (AUTHENTICATED_BY, COMPOSITE_INPUT_TAG)

@@ -15,11 +15,11 @@ import json
 import sys
 from collections import defaultdict
 
+from components.settings import MEMORY_RANGE_MB
 from tools.cost import prices as p
 from tools.cost.model import _function_volume, estimate, free_tier_credit, pick_memory, workload_problems
+from tools.jsonfile import load_json
 from tools.template import Template
-
-MEMORY_RANGE_MB = (128, 10240)
 
 
 class UsageError(ValueError):
@@ -40,12 +40,9 @@ def report(stack: str) -> tuple[Template, list, object]:
 def load_power_tuning(path: str, template: Template) -> dict[str, dict[int, float]]:
     """The measurements file, checked: known functions, sizes Lambda allows, positive durations."""
     try:
-        with open(path) as handle:
-            measured = json.load(handle)
-    except OSError as error:
-        raise UsageError(f"cannot read the power tuning file {path}: {error.strerror}") from None
-    except json.JSONDecodeError as error:
-        raise UsageError(f"{path} is not JSON: {error.msg} at line {error.lineno}") from None
+        measured = load_json(path, "AWS Lambda Power Tuning results")
+    except ValueError as error:
+        raise UsageError(str(error)) from None
     functions = {r["name"] for r in template.of_type("aws:lambda/function:Function")}
     if not isinstance(measured, dict) or not measured:
         raise UsageError(f"{path}: expected {{\"<function>\": {{\"<memory MB>\": <average ms>, ...}}, ...}}")
