@@ -1,4 +1,4 @@
-"""The orders platform: settings -> platform (provider, alert topic, schedule group) -> services -> exports."""
+"""The orders platform: settings -> platform (provider, alert topics, bus, schedule group) -> services -> health -> exports."""
 
 from __future__ import annotations
 
@@ -6,35 +6,40 @@ import pulumi
 
 from components.api_service import ApiService
 from components.fan_out import FanOut
-from components.observability import ServiceHealth
+from components.observability import ServiceHealth, ServiceHealthArgs
 from components.platform import Platform, stack_provider
 from components.scheduled_job import ScheduledJob
-from components.settings import load_settings
 from components.stream_processor import StreamProcessor
 from components.webhook_ingestion import WebhookIngestion
 from system.analytics import activity_args
 from system.concurrency import check_stack_functions
-from system.fanout import subscribers
+from system.fanout import events_args
 from system.jobs import job_args
 from system.orders import orders_api_args
 from system.outbox import outbox_relay_args
 from system.payments import payments_webhook_args
+from system.settings import load_settings
 
 # Validates every setting before a single resource is registered.
 settings = load_settings(pulumi.get_stack())
 check_stack_functions(settings)  # memory overrides name real functions; the reservations fit the quota
-provider = stack_provider(settings)
-platform = Platform("platform", settings, provider)
-ctx = platform.context
+# The one provider, given once to each component; every child inherits it.
+on_stack_provider = pulumi.ResourceOptions(providers=[stack_provider(settings.defaults)])
+platform = Platform("platform", settings.platform, on_stack_provider)
+stack = platform.stack
 
-orders_api = ApiService("api", ctx, orders_api_args(settings))
-payments_webhook = WebhookIngestion("payments-webhook", ctx, payments_webhook_args(settings, orders_api))
+orders_api = ApiService("api", orders_api_args(settings, stack), on_stack_provider)
+payments_webhook = WebhookIngestion("payments-webhook", payments_webhook_args(settings, orders_api, stack),
+                                    on_stack_provider)
 orders_api.deploy()  # the stage, after every route on the API (its webhook route's settings name it)
-jobs = [ScheduledJob(args.job, ctx, args) for args in job_args(settings, orders_api)]
-outbox_relay = StreamProcessor("outbox-relay", ctx, outbox_relay_args(orders_api, platform.event_bus))
-activity = StreamProcessor("activity", ctx, activity_args())
-events = FanOut("events", ctx, platform.event_bus, subscribers(settings, orders_api, activity))
-health = ServiceHealth(settings.service, ctx)  # last: it reads every alarm the services created
+jobs = [ScheduledJob(args.job, args, on_stack_provider) for args in job_args(settings, orders_api, stack)]
+outbox_relay = StreamProcessor("outbox-relay", outbox_relay_args(settings, stack, orders_api, platform.event_bus.name,
+                                                                 platform.event_bus.arn), on_stack_provider)
+activity = StreamProcessor("activity", activity_args(settings, stack), on_stack_provider)
+events = FanOut("events", events_args(settings, stack, platform.event_bus.name, orders_api, activity), on_stack_provider)
+health = ServiceHealth(settings.service, ServiceHealthArgs(
+    covers=[platform, orders_api, payments_webhook, *jobs, outbox_relay, activity, events], stack=stack),
+    on_stack_provider)
 
 pulumi.export("alertTopicArn", platform.alert_topic.arn)
 pulumi.export("eventBusName", platform.event_bus.name)
@@ -42,7 +47,7 @@ pulumi.export("dashboardName", health.dashboard.dashboard_name)
 pulumi.export("ordersApiUrl", orders_api.url)
 pulumi.export("ordersTables", orders_api.table_names)
 pulumi.export("paymentsWebhookUrl", payments_webhook.url)
-pulumi.export("paymentsWebhookSecretArn", payments_webhook.secret.arn)
-pulumi.export("paymentsWebhookQueueUrl", payments_webhook.queue.queue.url)
-pulumi.export("paymentsWebhookDlqUrl", payments_webhook.queue.dlq.url)
-pulumi.export("activityStreamName", activity.stream.name if activity.stream else None)
+pulumi.export("paymentsWebhookSecretArn", payments_webhook.secret_arn)
+pulumi.export("paymentsWebhookQueueUrl", payments_webhook.queue_url)
+pulumi.export("paymentsWebhookDlqUrl", payments_webhook.dlq_url)
+pulumi.export("activityStreamName", activity.stream_name)

@@ -48,8 +48,8 @@ def orders_api_case(endpoint: str) -> tuple[dict[str, str], str]:
     """Tables from the component's specs, one order, and the script that serves GET /orders/{id}."""
     import boto3
 
+    from components.runtime.idempotency_schema import IDEMPOTENCY_TABLE_ENV
     from lambdas.shared import orders_schema as schema
-    from lambdas.shared.idempotency_schema import IDEMPOTENCY_TABLE_ENV
     from system.orders import IDEMPOTENCY_TABLE, ORDERS_TABLE
     from tests.lambdas.conftest import create_table
 
@@ -83,7 +83,7 @@ def webhook_setup(endpoint: str) -> dict[str, str]:
     """A signing secret and a queue on moto server; the receiver's environment."""
     import boto3
 
-    from lambdas.shared import webhook_schema as names
+    from components.runtime import webhook_schema as names
 
     arn = boto3.client("secretsmanager").create_secret(Name=f"bench-{uuid.uuid4()}", SecretString=WEBHOOK_SECRET)["ARN"]
     url = boto3.client("sqs").create_queue(QueueName=f"bench-{uuid.uuid4()}")["QueueUrl"]
@@ -92,7 +92,7 @@ def webhook_setup(endpoint: str) -> dict[str, str]:
 
 def signed_webhook_event(body: str, msg_id: str) -> dict:
     sys.path.insert(0, str(ROOT / "lambdas"))
-    from webhook_receiver.signatures import sign_standard
+    from components.runtime.webhook_receiver.signatures import sign_standard
 
     now = int(time.time())
     headers = {"webhook-id": msg_id, "webhook-timestamp": str(now),
@@ -110,7 +110,7 @@ def webhook_receiver_case(endpoint: str) -> tuple[dict[str, str], str]:
     script = (
         "import json, sys\n"
         f"sys.path.insert(0, {str(ROOT / 'lambdas')!r})\n"
-        "from webhook_receiver.handler import handler\n"
+        "from components.runtime.webhook_receiver.handler import handler\n"
         "class C:\n function_name='bench'; memory_limit_in_mb=256; aws_request_id='b'\n"
         " invoked_function_arn='arn:aws:lambda:us-east-1:123456789012:function:bench'\n"
         " def get_remaining_time_in_millis(self): return 5000\n"

@@ -81,7 +81,7 @@ def in_process() -> float:
 def fresh_handler():
     for name in [m for m in sys.modules if m.startswith(("webhook_receiver", "shared"))]:
         del sys.modules[name]
-    from webhook_receiver.handler import handler
+    from components.runtime.webhook_receiver.handler import handler
 
     return handler
 

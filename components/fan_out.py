@@ -10,14 +10,18 @@ variant fans a topic out to queues with filter policies, raw delivery and redriv
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from components.core.alarms import AlarmSpec, build_alarms
+from components.core.bounds import bounded, out_of_bounds
 from components.core.context import StackContext
+from components.core.defaults import MAX_ASYNC_EVENT_AGE_SECONDS
+from components.core.errors import ComponentConfigError
 from components.core.function import BuiltFunction, FunctionSpec, allow_invoke, build_function, function_defaults
 from components.core.iam import Grant, deny_insecure_transport, policy_document
 from components.core.naming import physical_name
@@ -31,12 +35,15 @@ from components.core.queue import (
     consumer_grant,
 )
 
+__all__ = ["LAMBDA", "QUEUE", "FanOut", "FanOutArgs", "FanOutConfigError", "Subscriber", "TopicFanOut",
+           "TopicFanOutArgs", "TopicSubscriber"]
+
 COMPONENT_TYPE = "serverless:index:FanOut"
 TOPIC_COMPONENT_TYPE = "serverless:index:TopicFanOut"
 QUEUE, LAMBDA = "queue", "lambda"
 
 
-class FanOutConfigError(ValueError):
+class FanOutConfigError(ComponentConfigError):
     """A subscriber that could lose events or cannot be created."""
 
 
@@ -49,6 +56,22 @@ class Subscriber:
     pattern: dict[str, Any]
     consumer: FunctionSpec
     target: str = QUEUE
+
+
+@dataclass(frozen=True)
+class FanOutArgs:
+    """Subscribers of one event bus, each with a retry policy and a dead-letter queue of its own."""
+
+    bus_name: pulumi.Input[str]
+    subscribers: Sequence[Subscriber]
+    # EventBridge targets take up to 86400 s, but the same age bounds the Lambda subscribers'
+    # async retries (FunctionEventInvokeConfig), which AWS caps at 21600 s.
+    maximum_event_age_seconds: int = bounded(3600, 60, MAX_ASYNC_EVENT_AGE_SECONDS,
+                                             " seconds (a Lambda subscriber's async event age is at most 6 hours)")
+    """@default 3600: how long EventBridge (and a Lambda target's async retries) keep trying an event."""
+    maximum_retry_attempts: int = bounded(24, 0, 185)
+    stack: StackContext = field(default_factory=StackContext)
+    """@default the code defaults, no alarm actions (see :class:`StackContext`)."""
 
 
 @dataclass
@@ -97,27 +120,36 @@ def _sends_from(rule_arn: pulumi.Input[str]) -> dict[str, Any]:
 class FanOut(pulumi.ComponentResource):
     subscribers: dict[str, BuiltSubscriber]
 
-    def __init__(self, name: str, ctx: StackContext, bus: aws.cloudwatch.EventBus, subscribers: list[Subscriber],
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+    rule_names: dict[str, pulumi.Output[str]]
+
+    def __init__(self, name: str, args: FanOutArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(COMPONENT_TYPE, name, None, opts)
+        subscribers = list(args.subscribers)
+        problems = out_of_bounds(args)
+        if problems:
+            raise FanOutConfigError("; ".join(problems))
         names = [s.name for s in subscribers]
         if len(set(names)) != len(names):
             raise FanOutConfigError(f"subscriber names must be unique: {names}")
         for subscriber in subscribers:
             if subscriber.target not in (QUEUE, LAMBDA):
                 raise FanOutConfigError(f"subscriber '{subscriber.name}': target must be '{QUEUE}' or '{LAMBDA}'")
-            if subscriber.consumer.function_class != "worker":
+            if subscriber.consumer.function_class not in (None, "worker"):
                 raise FanOutConfigError(f"subscriber '{subscriber.name}': the consumer must use the 'worker' profile")
-        self.subscribers = {s.name: self._subscribe(ctx, bus, s) for s in subscribers}
-        self.register_outputs({"rules": {k: v.rule.name for k, v in self.subscribers.items()}})
+        ctx = args.stack.resolved(self)
+        self.subscribers = {s.name: self._subscribe(ctx, args, replace(s, consumer=s.consumer.with_class(
+            "worker", f"subscriber '{s.name}': the consumer"))) for s in subscribers}
+        self.rule_names = {k: v.rule.name for k, v in self.subscribers.items()}
+        self.register_outputs({"rules": self.rule_names})
 
-    def _subscribe(self, ctx: StackContext, bus: aws.cloudwatch.EventBus, subscriber: Subscriber) -> BuiltSubscriber:
-        events = ctx.settings.events
+    def _subscribe(self, ctx: StackContext, args: FanOutArgs, subscriber: Subscriber) -> BuiltSubscriber:
+        events = args
+        bus_name = args.bus_name
         base = subscriber.name
         rule = aws.cloudwatch.EventRule(
             f"{base}-rule",
-            name=physical_name(ctx.settings, base),
-            event_bus_name=bus.name,
+            name=physical_name(ctx.defaults, base),
+            event_bus_name=bus_name,
             event_pattern=json.dumps(subscriber.pattern),
             opts=ctx.options(self),
         )
@@ -126,7 +158,7 @@ class FanOut(pulumi.ComponentResource):
                         "maximum_retry_attempts": events.maximum_retry_attempts}
         queue = None
         if subscriber.target == QUEUE:
-            timeout = function_defaults(ctx.settings, subscriber.consumer, f"{base}-consumer")["timeout"]
+            timeout = function_defaults(ctx.defaults, subscriber.consumer, f"{base}-consumer")["timeout"]
             queue = build_queue(ctx, f"{base}-queue", QueueSpec(
                 consumer_timeout_seconds=timeout, queue_statements=[_sends_from(rule.arn)]), self)
             consumer = build_function(ctx, f"{base}-consumer", _with_grants(subscriber.consumer, consumer_grant(queue)),
@@ -153,20 +185,18 @@ class FanOut(pulumi.ComponentResource):
         aws.cloudwatch.EventTarget(
             f"{base}-target",
             rule=rule.name,
-            event_bus_name=bus.name,
+            event_bus_name=bus_name,
             arn=target_arn,
             retry_policy=retry_policy,
             dead_letter_config={"arn": dead_letters.queue.arn},
             opts=ctx.options(self),
         )
         return BuiltSubscriber(rule=rule, consumer=consumer, dead_letters=dead_letters, queue=queue,
-                               alarms=build_alarms(ctx, f"{base}-rule", rule_alarm_specs(rule.name, bus.name), self))
+                               alarms=build_alarms(ctx, f"{base}-rule", rule_alarm_specs(rule.name, bus_name), self))
 
 
 def _with_grants(spec: FunctionSpec, *grants: Grant) -> FunctionSpec:
-    from dataclasses import replace
-
-    return replace(spec, grants=(*spec.grants, *grants))
+    return spec.connected(grants=grants)
 
 
 @dataclass(frozen=True)
@@ -178,16 +208,24 @@ class TopicSubscriber:
     filter_policy: dict[str, Any] | None = None
 
 
+@dataclass(frozen=True)
+class TopicFanOutArgs:
+    subscribers: Sequence[TopicSubscriber]
+    stack: StackContext = field(default_factory=StackContext)
+    """@default the code defaults, no alarm actions (see :class:`StackContext`)."""
+
+
 class TopicFanOut(pulumi.ComponentResource):
     """The SNS variant: a topic (TLS-only publishers) -> SQS subscriptions with filter policies,
     raw message delivery and a redrive policy (DLQ)."""
 
-    def __init__(self, name: str, ctx: StackContext, subscribers: list[TopicSubscriber],
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, args: TopicFanOutArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TOPIC_COMPONENT_TYPE, name, None, opts)
+        ctx = args.stack.resolved(self)
+        subscribers = list(args.subscribers)
         self.topic = aws.sns.Topic(
             name,
-            name=physical_name(ctx.settings, name, max_length=256),
+            name=physical_name(ctx.defaults, name, max_length=256),
             kms_master_key_id="alias/aws/sns",  # SNS -> SSE-SQS queues: no key the service cannot use
             opts=ctx.options(self),
         )

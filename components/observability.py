@@ -3,14 +3,19 @@ every alarm the components registered (components/core/alarms.py keeps the regis
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
-from components.core.alarms import CRITICAL, RegisteredAlarm
+from components.core.alarms import CRITICAL, RegisteredAlarm, registered_alarms
 from components.core.context import StackContext
+from components.core.errors import ComponentConfigError
 from components.core.naming import physical_name
+
+__all__ = ["ServiceHealth", "ServiceHealthArgs", "dashboard_body", "health_rule"]
 
 COMPONENT_TYPE = "serverless:index:ServiceHealth"
 MAX_RULE_LENGTH = 10240  # CloudWatch's limit on a composite alarm rule
@@ -72,24 +77,38 @@ def paging(alarms: list[RegisteredAlarm]) -> list[RegisteredAlarm]:
 def health_rule(alarms: list[RegisteredAlarm]) -> str:
     rule = " OR ".join(f'ALARM("{a.name}")' for a in paging(alarms))
     if not rule:
-        raise ValueError("a service needs at least one critical alarm for its health alarm")
+        raise ComponentConfigError("a service needs at least one critical alarm for its health alarm")
     if len(rule) > MAX_RULE_LENGTH:
-        raise ValueError(f"the health rule is {len(rule)} characters; CloudWatch allows {MAX_RULE_LENGTH}")
+        raise ComponentConfigError(f"the health rule is {len(rule)} characters; CloudWatch allows {MAX_RULE_LENGTH}")
     return rule
 
 
-class ServiceHealth(pulumi.ComponentResource):
-    """Built last: the dashboard and the OR of the service's critical alarms. It is the one alarm
-    that notifies the alert (paging) topic; its children notify the notices topic."""
+@dataclass(frozen=True)
+class ServiceHealthArgs:
+    covers: Sequence[pulumi.Resource]
+    """The components whose alarms the dashboard shows and whose critical alarms page, in order."""
+    alarms: Sequence[RegisteredAlarm] = ()
+    """@default (): alarms built outside those components, added after theirs."""
+    title: str | None = None
+    """@default "<service> (<stack>)"."""
+    stack: StackContext = field(default_factory=StackContext)
+    """The alert topic the health alarm notifies comes from here (``stack.alert_topic_arn``)."""
 
-    def __init__(self, name: str, ctx: StackContext, opts: pulumi.ResourceOptions | None = None) -> None:
+
+class ServiceHealth(pulumi.ComponentResource):
+    """The dashboard and the OR of the covered components' critical alarms. It is the one alarm
+    that notifies the alert (paging) topic; the components' alarms notify the notices topic."""
+
+    def __init__(self, name: str, args: ServiceHealthArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(COMPONENT_TYPE, name, None, opts)
-        settings = ctx.settings
-        undeployed = [api.name for api in ctx.http_apis if api.stage is None]
+        ctx = args.stack
+        settings = ctx.defaults
+        undeployed = [c.pulumi_resource_name for c in args.covers
+                      if getattr(c, "deployed", True) is False]
         if undeployed:
-            raise ValueError(f"HTTP APIs without a stage (call deploy() after their routes): {', '.join(undeployed)}")
-        alarms = list(ctx.alarm_registry)
-        title = f"{settings.service} ({settings.stack})"
+            raise ComponentConfigError(f"APIs without a stage (call deploy() after their routes): {', '.join(undeployed)}")
+        alarms = [alarm for component in args.covers for alarm in registered_alarms(component)] + list(args.alarms)
+        title = args.title or f"{settings.service} ({settings.stack})"
         self.dashboard = aws.cloudwatch.Dashboard(
             f"{name}-dashboard",
             dashboard_name=physical_name(settings, "health", max_length=255),
@@ -101,8 +120,8 @@ class ServiceHealth(pulumi.ComponentResource):
             alarm_name=physical_name(settings, "service-health", max_length=255),
             alarm_description=f"{title}: one of its critical alarms is firing.",
             alarm_rule=health_rule(alarms),
-            alarm_actions=[ctx.alert_topic_arn],
-            ok_actions=[ctx.alert_topic_arn],
+            alarm_actions=[ctx.alert_topic_arn] if ctx.alert_topic_arn is not None else [],
+            ok_actions=[ctx.alert_topic_arn] if ctx.alert_topic_arn is not None else [],
             # CloudWatch refuses a rule naming alarms that do not exist yet.
             opts=ctx.options(self, depends_on=[a.resource for a in paging(alarms) if a.resource]),
         )

@@ -3,24 +3,38 @@ the schedule group."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
 import pulumi
 import pulumi_aws as aws
 
 from components.core.alarms import AlarmSpec, MetricRef, build_alarm, build_alarms, scheduler_alarm_specs
+from components.core.bounds import bounded, out_of_bounds
 from components.core.context import StackContext, child_options
-from components.core.function import powertools_layer_arn, powertools_layer_parameter
+from components.core.defaults import StackDefaults
+from components.core.errors import ComponentConfigError
 from components.core.iam import deny_insecure_transport, policy_document
 from components.core.naming import physical_name
-from components.settings import Settings
+
+__all__ = ["Platform", "PlatformArgs", "stack_provider"]
 
 COMPONENT_TYPE = "serverless:index:Platform"
 
 
-def stack_provider(settings: Settings) -> aws.Provider:
-    """The one provider every resource uses: region and default tags come from settings."""
-    return aws.Provider("aws", region=settings.region, default_tags={"tags": settings.tags})
+def stack_provider(defaults: StackDefaults, name: str = "aws") -> aws.Provider:
+    """The one provider of a stack: its region and default tags. Give it once, to each top-level
+    component (``ResourceOptions(providers=[provider])``); their children inherit it."""
+    return aws.Provider(name, region=defaults.region, default_tags={"tags": dict(defaults.tags)})
+
+
+@dataclass(frozen=True)
+class PlatformArgs:
+    defaults: StackDefaults = field(default_factory=StackDefaults)
+    """@default the code defaults. Alert routing comes from ``defaults.alerts``."""
+    event_archive_retention_days: int = bounded(7, 1, 3650, " days")
+    """@default 7: how long the bus's archive keeps events for replay."""
+    account_alarms: bool = True
+    """@default True: this stack creates the account-wide alarms (one stack per account should)."""
 
 
 # Lambda's concurrency in the account as Service Quotas sees it (CloudWatch User Guide, "Visualizing
@@ -51,14 +65,18 @@ class Platform(pulumi.ComponentResource):
 
     alert_topic: aws.sns.Topic
     alert_key: aws.kms.Key
-    context: StackContext
+    stack: StackContext
+    """What every component of the stack takes as ``args.stack``."""
 
-    def __init__(self, name: str, settings: Settings, provider: aws.Provider,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, args: PlatformArgs | None = None, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(COMPONENT_TYPE, name, None, opts)
-        self._provider = provider
-        account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=provider)).account_id
-        child = child_options(self, provider)
+        args = args or PlatformArgs()
+        problems = out_of_bounds(args)
+        if problems:
+            raise ComponentConfigError("platform: " + "; ".join(problems))
+        settings = args.defaults
+        account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
+        child = child_options(self)
         alarm_arns = pulumi.Output.concat("arn:aws:cloudwatch:", settings.region, ":", account_id, ":alarm:*")
 
         self.alert_key = aws.kms.Key(
@@ -101,13 +119,13 @@ class Platform(pulumi.ComponentResource):
         notice_emails = alerts.warning_emails if alerts.separate_warning_topic else alerts.emails
         self.warning_topic = self._alert_topic(name, "alerts-warning", settings, account_id, alarm_arns,
                                                [("email", e) for e in notice_emails])
-        self.context = StackContext(
-            settings=settings, provider=provider, alert_topic_arn=self.alert_topic.arn, account_id=account_id,
-            warning_topic_arn=self.warning_topic.arn,
-            powertools_layer_arn=self._powertools_layer(settings, provider),
-        )
-        if settings.owns_account_alarms:  # one per account: accountAlarmsStack names the stack that owns it
-            build_alarm(self.context, f"{name}-account-concurrency", account_concurrency_spec(), self)
+        # One lookup of the Powertools layer for the whole stack.
+        self.stack = StackContext(
+            defaults=settings, alert_topic_arn=self.alert_topic.arn, account_id=account_id,
+            notice_topic_arn=self.warning_topic.arn,
+        ).resolved(self)
+        if args.account_alarms:  # one per account: accountAlarmsStack names the stack that owns it
+            build_alarm(self.stack, f"{name}-account-concurrency", account_concurrency_spec(), self)
         # The stack's domain event bus, archived so events can be replayed. It has no resource
         # policy: only principals of this account with IAM permission may put events.
         self.event_bus = aws.cloudwatch.EventBus(f"{name}-events", name=physical_name(settings, "events"), opts=child)
@@ -115,29 +133,21 @@ class Platform(pulumi.ComponentResource):
             f"{name}-events-archive",
             name=physical_name(settings, "events-archive", max_length=48),
             event_source_arn=self.event_bus.arn,
-            retention_days=settings.event_archive_retention_days,
+            retention_days=args.event_archive_retention_days,
             opts=child,
         )
         self.schedule_group = aws.scheduler.ScheduleGroup(
             f"{name}-schedules", name=physical_name(settings, "schedules"), opts=child)
-        self.context = replace(self.context, schedule_group_name=self.schedule_group.name)
+        self.stack = replace(self.stack, schedule_group_name=self.schedule_group.name)
         # Scheduler reports per schedule group, so the group-wide alarms live with the group.
-        build_alarms(self.context, f"{name}-schedules", scheduler_alarm_specs(self.schedule_group.name), self)
+        build_alarms(self.stack, f"{name}-schedules", scheduler_alarm_specs(self.schedule_group.name), self)
         self.register_outputs({"alertTopicArn": self.alert_topic.arn, "scheduleGroup": self.schedule_group.name,
                                "eventBusName": self.event_bus.name})
 
-    @staticmethod
-    def _powertools_layer(settings: Settings, provider: aws.Provider) -> pulumi.Input[str]:
-        """One SSM lookup per stack for the pinned Powertools release's layer (unless a number is pinned)."""
-        if settings.powertools_layer_version:
-            return powertools_layer_arn(settings)
-        return aws.ssm.get_parameter_output(
-            name=powertools_layer_parameter(settings), opts=pulumi.InvokeOutputOptions(provider=provider)).value
-
-    def _alert_topic(self, name: str, topic: str, settings: Settings, account_id: pulumi.Input[str],
+    def _alert_topic(self, name: str, topic: str, settings: StackDefaults, account_id: pulumi.Input[str],
                      alarm_arns: pulumi.Input[str], subscriptions: list[tuple[str, str]]) -> aws.sns.Topic:
         """A topic CloudWatch alarms in this account may publish to (over TLS), and its subscribers."""
-        child = child_options(self, self._provider)
+        child = child_options(self)
         alert_topic = aws.sns.Topic(
             f"{name}-{topic}",
             name=physical_name(settings, topic, max_length=256),

@@ -15,13 +15,17 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.core.alarms import CRITICAL, AlarmSpec, RegisteredAlarm, build_alarms
+from components.core.alarms import CRITICAL, AlarmSpec, RegisteredAlarm, build_alarms, register_alarm
+from components.core.bounds import bounded, out_of_bounds
 from components.core.context import StackContext
+from components.core.defaults import StackDefaults
+from components.core.errors import ComponentConfigError
 from components.core.function import BuiltFunction, FunctionSpec, build_function
 from components.core.iam import policy_document, service_assume_role_policy
 from components.core.naming import physical_name
 from components.core.queue import build_dead_letter_queue
-from components.settings import Settings
+
+__all__ = ["ScheduleConfigError", "ScheduledJob", "ScheduledJobArgs", "heartbeat_period"]
 
 COMPONENT_TYPE = "serverless:index:ScheduledJob"
 _RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
@@ -31,7 +35,7 @@ HEARTBEAT_SLACK_SECONDS = 300
 MAX_ALARM_PERIOD_SECONDS = 86400
 
 
-class ScheduleConfigError(ValueError):
+class ScheduleConfigError(ComponentConfigError):
     """A schedule that cannot be created, or whose silence could not be detected."""
 
 
@@ -42,12 +46,23 @@ class ScheduledJobArgs:
     ``single_run`` reserves a concurrency of 1 so two runs never overlap."""
 
     job: str
+    """The job's name: the schedule's name and the ``job`` field of its input."""
     function: FunctionSpec
+    """The job (profile ``job``)."""
     expression: str
     interval_seconds: int | None = None
     flexible_window_minutes: int | None = None
     single_run: bool = True
     input: dict[str, Any] = field(default_factory=dict)
+    enabled: bool = True
+    """@default True. A disabled job's schedule exists but does not fire, and has no "did not run" alarm."""
+    time_zone: str = "UTC"
+    """@default UTC: the IANA time zone a cron expression is read in."""
+    maximum_event_age_seconds: int = bounded(3600, 60, 86400, " seconds")
+    maximum_retry_attempts: int = bounded(3, 0, 185)
+    """@default 3 retries within ``maximum_event_age_seconds``, then the dead-letter queue."""
+    stack: StackContext = field(default_factory=StackContext)
+    """@default the code defaults, no alarm actions, the account's ``default`` schedule group."""
 
 
 def expected_interval(args: ScheduledJobArgs) -> int:
@@ -75,7 +90,7 @@ def heartbeat_period(args: ScheduledJobArgs) -> int:
     return period
 
 
-def single_run_reservation(settings: Settings, args: ScheduledJobArgs) -> int | None:
+def single_run_reservation(settings: StackDefaults, args: ScheduledJobArgs) -> int | None:
     """A single-run job reserves a concurrency of 1, unless the stack reserves nothing."""
     if not settings.concurrency_reservations:
         return None
@@ -97,27 +112,42 @@ def heartbeat_specs(function_name: pulumi.Input[str], job: str, expression: str,
     }
 
 
+def _validate(args: ScheduledJobArgs) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    problems = out_of_bounds(args)
+    if args.function.function_class not in (None, "job"):
+        problems.append("the function must use the 'job' profile")
+    if args.flexible_window_minutes is not None and not 1 <= args.flexible_window_minutes <= 1440:
+        problems.append("flexible window must be 1-1440 minutes")
+    try:
+        ZoneInfo(args.time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(f"time zone {args.time_zone!r} is not an IANA time zone such as UTC or Europe/Berlin")
+    if problems:
+        raise ScheduleConfigError(f"job '{args.job}': " + "; ".join(problems))
+
+
 class ScheduledJob(pulumi.ComponentResource):
     function: BuiltFunction
     schedule: aws.scheduler.Schedule
 
-    def __init__(self, name: str, ctx: StackContext, args: ScheduledJobArgs,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+    schedule_name: pulumi.Output[str]
+    function_name: pulumi.Output[str]
+
+    def __init__(self, name: str, args: ScheduledJobArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(COMPONENT_TYPE, name, None, opts)
-        settings = ctx.settings
-        jobs = settings.jobs
-        if args.function.function_class != "job":
-            raise ScheduleConfigError(f"job '{args.job}' must use the 'job' profile")
-        if ctx.schedule_group_name is None:
-            raise ScheduleConfigError("the stack has no schedule group (the Platform creates it)")
-        if args.flexible_window_minutes is not None and not 1 <= args.flexible_window_minutes <= 1440:
-            raise ScheduleConfigError(f"job '{args.job}': flexible window must be 1-1440 minutes")
+        _validate(args)
+        ctx = args.stack.resolved(self)
+        settings = ctx.defaults
+        jobs = args
         period = heartbeat_period(args)
-        enabled = args.job not in jobs.disabled
+        enabled = args.enabled
 
         self.function = build_function(ctx, name, replace(
             # Without reservations (sandbox accounts) the job's own lease keeps runs from overlapping.
-            args.function, reserved_concurrency=single_run_reservation(settings, args),
+            args.function.with_class("job", f"job '{args.job}'"),
+            reserved_concurrency=single_run_reservation(settings, args),
         ), self)
         self.dead_letters = build_dead_letter_queue(ctx, f"{name}-dlq", self)
         role = aws.iam.Role(
@@ -140,7 +170,7 @@ class ScheduledJob(pulumi.ComponentResource):
         self.schedule = aws.scheduler.Schedule(
             name,
             name=physical_name(settings, args.job),
-            group_name=ctx.schedule_group_name,
+            group_name=ctx.schedule_group_name or "default",
             schedule_expression=args.expression,
             schedule_expression_timezone=jobs.time_zone,
             flexible_time_window=(
@@ -164,7 +194,9 @@ class ScheduledJob(pulumi.ComponentResource):
         self.heartbeat = None
         if enabled:  # a disabled schedule is silent on purpose
             self.heartbeat = self._did_not_run(name, ctx, args, period)
-        self.register_outputs({"schedule": self.schedule.name, "function": self.function.function.name})
+        self.schedule_name = self.schedule.name
+        self.function_name = self.function.function.name
+        self.register_outputs({"schedule": self.schedule_name, "function": self.function_name})
 
     def _did_not_run(self, name: str, ctx: StackContext, args: ScheduledJobArgs,
                      period: int) -> aws.cloudwatch.CompositeAlarm:
@@ -179,20 +211,20 @@ class ScheduledJob(pulumi.ComponentResource):
         """
         inputs = build_alarms(ctx, name, heartbeat_specs(self.function.function.name, args.job, args.expression,
                                                          period), self)
-        names = {key: physical_name(ctx.settings, f"{name}-{key}", max_length=255) for key in inputs}
-        alarm_name = physical_name(ctx.settings, f"{name}-did-not-run", max_length=255)
+        names = {key: physical_name(ctx.defaults, f"{name}-{key}", max_length=255) for key in inputs}
+        alarm_name = physical_name(ctx.defaults, f"{name}-did-not-run", max_length=255)
         composite = aws.cloudwatch.CompositeAlarm(
             f"{name}-did-not-run",
             alarm_name=alarm_name,
             alarm_description=f"The {args.job} job stopped running ({args.expression}): it ran before, not in the "
                               f"last {period // 60} minutes.",
             alarm_rule=f'ALARM("{names["missed-run"]}") AND ALARM("{names["ran-recently"]}")',
-            alarm_actions=[ctx.notice_topic_arn],
-            ok_actions=[ctx.notice_topic_arn],
+            alarm_actions=ctx.alarm_actions,
+            ok_actions=ctx.alarm_actions,
             tags={"severity": CRITICAL},
             opts=ctx.options(self, depends_on=list(inputs.values())),
         )
-        ctx.alarm_registry.append(RegisteredAlarm(alarm_name, AlarmSpec(
+        register_alarm(self, RegisteredAlarm(alarm_name, AlarmSpec(
             family="heartbeat", namespace="AWS/Lambda", metric_name="Invocations",
             dimensions={"FunctionName": self.function.function.name}, threshold=1, period_seconds=period,
             description=f"{args.job} stopped running."), period, composite))

@@ -9,20 +9,25 @@ partial batch failures and sends what it finally gives up on to an on-failure SQ
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from components.core.alarms import AlarmSpec, build_alarm
+from components.core.bounds import bounded, out_of_bounds
 from components.core.context import StackContext
+from components.core.errors import ComponentConfigError
 from components.core.function import BuiltFunction, FunctionSpec, build_function
 from components.core.iam import Grant
 from components.core.naming import physical_name
 from components.core.queue import build_dead_letter_queue
 from components.core.table import BuiltTable, TableAccess, TableSpec, build_table, table_wiring
-from lambdas.shared.stream_schema import ON_FAILURE_QUEUE_URL_ENV
+from components.runtime.stream_schema import ON_FAILURE_QUEUE_URL_ENV
+
+__all__ = ["DynamoDbSource", "KinesisSource", "StreamConfigError", "StreamProcessor", "StreamProcessorArgs",
+           "mapping_defaults"]
 
 COMPONENT_TYPE = "serverless:index:StreamProcessor"
 STARTING_POSITIONS = ("TRIM_HORIZON", "LATEST")
@@ -35,16 +40,18 @@ KINESIS_ACCOUNT_ACTIONS = ("kinesis:ListStreams",)  # no resource type: "*"
 DYNAMODB_STREAM_ACTIONS = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator")
 
 
-class StreamConfigError(ValueError):
+class StreamConfigError(ComponentConfigError):
     """A stream mapping that could block a shard, lose records or cannot be created."""
 
 
 @dataclass(frozen=True)
 class KinesisSource:
-    """A stream the component creates: on-demand or provisioned shards (settings), encrypted with
-    ``alias/aws/kinesis``, retention from settings."""
+    """A stream the component creates, encrypted with ``alias/aws/kinesis``."""
 
     name: str
+    shards: int = bounded(1, 0, 500)
+    """@default 1 provisioned shard (~$11/month); 0: on-demand capacity."""
+    retention_hours: int = bounded(24, 24, 8760, " hours")
 
 
 @dataclass(frozen=True)
@@ -56,26 +63,37 @@ class DynamoDbSource:
 
 @dataclass(frozen=True)
 class StreamProcessorArgs:
-    """``keeps_shard_state``: the processor checkpoints per shard, so batches of one shard must
-    not run concurrently (parallelization factor 1 whatever the stack's setting)."""
+    """A function reading a stream in order, with bisection, bounded retries and an on-failure queue."""
 
     function: FunctionSpec
+    """The processor (profile ``stream``); it receives ``ON_FAILURE_QUEUE_URL``
+    (``components.runtime.stream_schema``) to park what it can never process."""
     source: KinesisSource | DynamoDbSource
     starting_position: str = "TRIM_HORIZON"
+    batch_size: int = bounded(100, 1, 10000)
+    batching_window_seconds: int = bounded(1, 0, 300, " seconds")
+    parallelization_factor: int = bounded(1, 1, 10)
+    """@default 1. Kinesis only; always 1 with ``keeps_shard_state``."""
+    maximum_retry_attempts: int = bounded(5, 0, 100)
+    maximum_record_age_seconds: int = bounded(3600, 60, 604800, " seconds")
     filter_patterns: tuple[dict[str, Any], ...] = ()
     tumbling_window_seconds: int | None = None
     keeps_shard_state: bool = False
+    """@default False. True when the processor checkpoints per shard, so batches of one shard must
+    not run concurrently (parallelization factor 1 whatever ``parallelization_factor`` says)."""
     environment_variable: str | None = None  # receives the Kinesis stream name
     tables: tuple[TableSpec, ...] = ()  # state the processor owns, e.g. its aggregates
     table_access: tuple[TableAccess, ...] = ()
+    stack: StackContext = field(default_factory=StackContext)
+    """@default the code defaults, no alarm actions (see :class:`StackContext`)."""
 
 
-def mapping_defaults(ctx: StackContext, args: StreamProcessorArgs) -> dict[str, Any]:
-    """The event source mapping's safe defaults, from settings; one home for all stream mappings."""
-    streams = ctx.settings.streams
+def mapping_defaults(args: StreamProcessorArgs) -> dict[str, Any]:
+    """The event source mapping's safe defaults merged with the args; one home for all stream mappings."""
+    streams = args
     kinesis = isinstance(args.source, KinesisSource)
-    problems = []
-    if args.function.function_class != "stream":
+    problems = out_of_bounds(args) + (out_of_bounds(args.source) if kinesis else [])
+    if args.function.function_class not in (None, "stream"):
         problems.append("the function must use the 'stream' profile")
     if args.starting_position not in STARTING_POSITIONS:
         problems.append(f"starting position must be one of {STARTING_POSITIONS}")
@@ -106,20 +124,26 @@ class StreamProcessor(pulumi.ComponentResource):
     stream: aws.kinesis.Stream | None
     function: BuiltFunction
 
-    def __init__(self, name: str, ctx: StackContext, args: StreamProcessorArgs,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+    stream_name: pulumi.Output[str] | None
+    """The Kinesis stream's name (None for a table's stream)."""
+    stream_arn: pulumi.Output[str]
+    function_name: pulumi.Output[str]
+
+    def __init__(self, name: str, args: StreamProcessorArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(COMPONENT_TYPE, name, None, opts)
-        settings = ctx.settings
-        mapping = mapping_defaults(ctx, args)
+        mapping = mapping_defaults(args)
+        ctx = args.stack.resolved(self)
+        settings = ctx.defaults
         self.stream = None
+        shards = 0
         if isinstance(args.source, KinesisSource):
-            shards = settings.streams.activity_shards
+            shards = args.source.shards
             self.stream = aws.kinesis.Stream(
                 f"{name}-stream",
                 name=physical_name(settings, args.source.name, max_length=128),
                 stream_mode_details={"stream_mode": "PROVISIONED" if shards else "ON_DEMAND"},
                 shard_count=shards or None,
-                retention_period=settings.stream_retention_hours,
+                retention_period=args.source.retention_hours,
                 encryption_type="KMS",
                 kms_key_id="alias/aws/kinesis",
                 opts=ctx.options(self),
@@ -138,14 +162,13 @@ class StreamProcessor(pulumi.ComponentResource):
         self.on_failure = build_dead_letter_queue(ctx, f"{name}-failures", self)
         self.tables = {spec.name: build_table(ctx, f"{name}-{spec.name}", spec, self) for spec in args.tables}
         table_environment, table_grants = table_wiring(self.tables, args.table_access)
-        environment = {**args.function.environment, **table_environment,
-                       ON_FAILURE_QUEUE_URL_ENV: self.on_failure.queue.url}
+        environment = {**table_environment, ON_FAILURE_QUEUE_URL_ENV: self.on_failure.queue.url}
         if self.stream is not None and args.environment_variable:
             environment[args.environment_variable] = self.stream.name
-        grants = [*args.function.grants, *table_grants, read, *extra_reads,
+        grants = [*table_grants, read, *extra_reads,
                   Grant(["sqs:SendMessage"], [self.on_failure.queue.arn])]
-        self.function = build_function(ctx, name, replace(args.function, environment=environment, grants=tuple(grants)),
-                                       self)
+        self.function = build_function(ctx, name, args.function.with_class("stream", "the function").connected(
+            environment=environment, grants=grants, runtime_modules=("stream_schema",)), self)
         self.mapping = aws.lambda_.EventSourceMapping(
             f"{name}-events",
             event_source_arn=source_arn,
@@ -162,10 +185,13 @@ class StreamProcessor(pulumi.ComponentResource):
                 description="The processor is falling behind its stream: records are getting old.",
             ), self),
         }
-        if self.stream is not None and settings.streams.activity_shards:
+        if self.stream is not None and shards:
             self.alarms["write-throttled"] = build_alarm(ctx, f"{name}-write-throttled", AlarmSpec(
                 family="kinesis_write", namespace="AWS/Kinesis", metric_name="WriteProvisionedThroughputExceeded",
                 dimensions={"StreamName": self.stream.name}, threshold=1,
                 description="Producers exceed the stream's provisioned shards: add shards or go on-demand.",
             ), self)
-        self.register_outputs({"streamArn": source_arn, "function": self.function.function.name})
+        self.stream_name = self.stream.name if self.stream is not None else None
+        self.stream_arn = source_arn
+        self.function_name = self.function.function.name
+        self.register_outputs({"streamArn": source_arn, "function": self.function_name})

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from components.core.function import FunctionSpec
+from components.core.context import StackContext
 from components.core.table import TableAccess, TableSpec
 from components.stream_processor import KinesisSource, StreamProcessorArgs
 from lambdas.shared import activity_schema as schema
+from system.functions import app_function
+from system.settings import Settings
 
 AGGREGATES_TABLE = TableSpec(
     name="activity-aggregates",
@@ -15,11 +17,13 @@ AGGREGATES_TABLE = TableSpec(
 )
 
 
-def activity_args() -> StreamProcessorArgs:
+def activity_args(settings: Settings, stack: StackContext) -> StreamProcessorArgs:
     return StreamProcessorArgs(
-        source=KinesisSource("activity"),
-        function=FunctionSpec(folder="activity_aggregator", function_class="stream",
-                              description="Counts activity and sums order value per window and type"),
+        source=KinesisSource("activity", shards=settings.streams.activity_shards,
+                             retention_hours=settings.stream_retention_hours),
+        function=app_function("activity_aggregator", "Counts activity and sums order value per window and type"),
+        **settings.stream_mapping(),
+        stack=stack,
         keeps_shard_state=True,  # per-shard checkpoint: one batch per shard at a time
         environment_variable=schema.ACTIVITY_STREAM_ENV,
         tables=(AGGREGATES_TABLE,),

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from components.settings import Settings, SettingsError
+from system.settings import Settings, SettingsError
 
 MINIMUM_UNRESERVED = 100
 

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import pulumi
+
 from components.api_service import ApiService
+from components.core.context import StackContext
 from components.core.function import FunctionSpec
 from components.core.iam import Grant
-from components.fan_out import LAMBDA, Subscriber
-from components.settings import Settings
+from components.fan_out import LAMBDA, FanOutArgs, Subscriber
 from components.stream_processor import StreamProcessor
 from lambdas.shared import contracts
 from lambdas.shared.activity_schema import ACTIVITY_STREAM_ENV
 from lambdas.shared.orders_schema import ORDERS_TABLE_ENV
+from system.functions import app_function
+from system.settings import Settings
 
 
 def patterns(settings: Settings) -> dict[str, dict]:
@@ -27,29 +31,38 @@ def patterns(settings: Settings) -> dict[str, dict]:
     }
 
 
+def events_args(settings: Settings, stack: StackContext, bus_name: pulumi.Input[str], orders: ApiService,
+                activity: StreamProcessor) -> FanOutArgs:
+    """The orders events' subscribers on the stack's bus, with the stack's retry policy."""
+    events = settings.events
+    return FanOutArgs(bus_name=bus_name, subscribers=subscribers(settings, orders, activity),
+                      maximum_event_age_seconds=events.maximum_event_age_seconds,
+                      maximum_retry_attempts=events.maximum_retry_attempts, stack=stack)
+
+
 def subscribers(settings: Settings, orders: ApiService, activity: StreamProcessor) -> list[Subscriber]:
-    table = orders.tables["orders"].table
-    environment = {ORDERS_TABLE_ENV: table.name}
+    table_arn = orders.table_arn("orders")
+    environment = {ORDERS_TABLE_ENV: orders.table_name("orders")}
 
     def consumer(folder: str, description: str, *grants: Grant, **extra_environment: object) -> FunctionSpec:
-        return FunctionSpec(folder=folder, function_class="worker", description=description,
-                            environment={**environment, **extra_environment}, grants=grants)
+        return app_function(folder, description, environment={**environment, **extra_environment}, grants=grants)
 
-    assert activity.stream is not None, "analytics forwards to the activity Kinesis stream"
+    if activity.stream_name is None:
+        raise ValueError("analytics forwards to the activity Kinesis stream: the activity processor needs one")
     pattern = patterns(settings)
     return [
         Subscriber("fulfilment", pattern["fulfilment"], consumer(
-            "fulfilment", "Starts fulfilment of paid orders", Grant(["dynamodb:UpdateItem"], [table.arn]))),
+            "fulfilment", "Starts fulfilment of paid orders", Grant(["dynamodb:UpdateItem"], [table_arn]))),
         Subscriber("notifications", pattern["notifications"], consumer(
             "notifications", "Records the notifications order events call for",
-            Grant(["dynamodb:PutItem"], [table.arn]))),
+            Grant(["dynamodb:PutItem"], [table_arn]))),
         Subscriber("analytics", pattern["analytics"], consumer(
             "analytics_forwarder", "Forwards order events to the activity stream",
-            Grant(["dynamodb:PutItem", "dynamodb:UpdateItem"], [table.arn]),  # the PENDING/DONE marker
-            Grant(["kinesis:PutRecord"], [activity.stream.arn]),
-            **{ACTIVITY_STREAM_ENV: activity.stream.name})),
+            Grant(["dynamodb:PutItem", "dynamodb:UpdateItem"], [table_arn]),  # the PENDING/DONE marker
+            Grant(["kinesis:PutRecord"], [activity.stream_arn]),
+            **{ACTIVITY_STREAM_ENV: activity.stream_name})),
         Subscriber("high-value-review", pattern["high-value-review"], consumer(
-            "high_value_review", "Opens a review for high-value orders", Grant(["dynamodb:PutItem"], [table.arn])),
+            "high_value_review", "Opens a review for high-value orders", Grant(["dynamodb:PutItem"], [table_arn])),
             target=LAMBDA),
     ]
 

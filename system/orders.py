@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from components.api_service import ApiFunction, ApiServiceArgs, Route
-from components.core.function import FunctionSpec
+from components.core.context import StackContext
 from components.core.table import IndexSpec, TableAccess, TableSpec, idempotency_table
-from components.settings import Settings
+from components.runtime.idempotency_schema import IDEMPOTENCY_TABLE_ENV, IDEMPOTENCY_TTL_ENV
 from lambdas.shared import orders_schema as schema
-from lambdas.shared.idempotency_schema import IDEMPOTENCY_TABLE_ENV, IDEMPOTENCY_TTL_ENV
+from system.functions import app_function
+from system.settings import Settings
 
 ORDERS_TABLE = TableSpec(
     name="orders",
@@ -41,19 +42,20 @@ ORDERS_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
 IDEMPOTENCY_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
 
 
-def orders_api_args(settings: Settings) -> ApiServiceArgs:
+def orders_api_args(settings: Settings, stack: StackContext | None = None) -> ApiServiceArgs:
     """Routes are protected by the stack's JWT authorizer when it has one, and explicitly public otherwise."""
     public = not settings.api.jwt_issuer
     return ApiServiceArgs(
         tables=(ORDERS_TABLE, IDEMPOTENCY_TABLE),
+        api=settings.http_api,
         shared=True,  # the payments webhook adds its route; __main__ deploys the API after it
+        stack=stack or StackContext(settings.defaults),
         functions=(
             ApiFunction(
                 name="orders",
-                function=FunctionSpec(
-                    folder="orders_api",
-                    function_class="api",
-                    description="Orders API: create, read, list and cancel orders",
+                function=app_function(
+                    "orders_api", "Orders API: create, read, list and cancel orders",
+                    runtime_modules=("idempotency_schema",),
                     environment={
                         IDEMPOTENCY_TTL_ENV: str(settings.idempotency_ttl_seconds),
                         # With the authorizer, customers see only their own orders (orders_api/caller.py).

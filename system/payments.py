@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from components.api_service import ApiService
 from components.core.alarms import AlarmSpec
-from components.core.function import FunctionSpec
+from components.core.context import StackContext
 from components.core.iam import Grant
-from components.settings import Settings
 from components.webhook_ingestion import WebhookIngestionArgs
 from lambdas.shared import orders_schema
+from system.functions import app_function
+from system.settings import Settings
 
 SOURCE = "payments"
 SCHEME = "standard"
@@ -16,21 +17,23 @@ SCHEME = "standard"
 ORDERS_ACTIONS = ("dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:ConditionCheckItem")
 
 
-def payments_webhook_args(settings: Settings, orders: ApiService) -> WebhookIngestionArgs:
-    orders_table = orders.tables["orders"]
+def payments_webhook_args(settings: Settings, orders: ApiService, stack: StackContext | None = None) -> WebhookIngestionArgs:
+    webhooks = settings.webhooks
     return WebhookIngestionArgs(
         source=SOURCE,
         scheme=SCHEME,
         api=orders.http_api,
-        signing_secret=settings.webhooks.secrets.get(SOURCE),
-        worker=FunctionSpec(
-            folder="payments_worker",
-            function_class="worker",
-            description="Applies payment webhooks to orders (idempotent, partial batches)",
-            environment={orders_schema.ORDERS_TABLE_ENV: orders_table.table.name},
-            grants=(Grant(list(ORDERS_ACTIONS), [orders_table.table.arn]),),
+        signing_secret=webhooks.secrets.get(SOURCE),
+        worker=app_function(
+            "payments_worker", "Applies payment webhooks to orders (idempotent, partial batches)",
+            environment={orders_schema.ORDERS_TABLE_ENV: orders.table_name("orders")},
+            grants=(Grant(list(ORDERS_ACTIONS), [orders.table_arn("orders")]),),
         ),
+        batch_size=webhooks.batch_size,
+        batching_window_seconds=webhooks.batching_window_seconds,
+        max_concurrency=webhooks.max_concurrency,
         worker_alarms={"payment-exceptions": payment_exceptions_alarm(settings)},
+        stack=stack or StackContext(settings.defaults),
     )
 
 

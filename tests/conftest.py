@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT / "lambdas"))
 
 from components.core.context import StackContext  # noqa: E402
 from components.platform import Platform, stack_provider  # noqa: E402
-from components.settings import Settings, load_settings  # noqa: E402
+from system.settings import Settings, load_settings  # noqa: E402
 from tools.mocks import MockRun, run_mocked  # noqa: E402
 from tools.synth import project_name, stack_config, synth  # noqa: E402
 from tools.template import Template  # noqa: E402
@@ -106,7 +106,9 @@ class BuilderRun:
 
 @pytest.fixture
 def run_builder() -> Callable[..., BuilderRun]:
-    """Run ``build(ctx, parent)`` inside a test component on a real platform context, under mocks."""
+    """Run ``build(ctx, parent)`` inside a test component on a real platform context, under mocks;
+    ``parent.settings`` holds the stack's settings. The harness has the stack's provider, so its
+    children (and components built with ``opts=ResourceOptions(parent=parent)``) inherit it."""
 
     def run(build: Callable[[StackContext, pulumi.ComponentResource], object], stack: str = "dev",
             preview: bool = False, **overrides: object) -> BuilderRun:
@@ -115,9 +117,11 @@ def run_builder() -> Callable[..., BuilderRun]:
 
         def program() -> None:
             settings = load_settings(stack, config)
-            platform = Platform("platform", settings, stack_provider(settings))
-            parent = pulumi.ComponentResource("test:index:Harness", "harness")
-            holder["result"] = build(platform.context, parent)
+            on_provider = pulumi.ResourceOptions(providers=[stack_provider(settings.defaults)])
+            platform = Platform("platform", settings.platform, on_provider)
+            parent = pulumi.ComponentResource("test:index:Harness", "harness", None, on_provider)
+            parent.settings = settings  # type: ignore[attr-defined]  # what a test's builder wires from
+            holder["result"] = build(platform.stack, parent)
 
         mock_run = run_mocked(program, PROJECT, stack, config, preview=preview)
         return BuilderRun(mock_run, holder.get("result"))
@@ -142,3 +146,4 @@ def lambdas_root(tmp_path: Path) -> Path:
     (root / "shared" / "__init__.py").write_text("")
     (root / "shared" / "observability.py").write_text("LOGGER = None\n")
     return root
+

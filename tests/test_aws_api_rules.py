@@ -90,7 +90,7 @@ def test_retry_policies_are_within_what_each_api_accepts(synth_stack, stack) -> 
 
 
 def test_the_event_age_setting_is_capped_at_what_lambda_async_accepts() -> None:
-    from components.settings import SettingsError
+    from system.settings import SettingsError
     from tests.conftest import settings_for
 
     assert field_limits("lambda", "PutFunctionEventInvokeConfig", "MaximumEventAgeInSeconds")["max"] == 21600
@@ -113,7 +113,7 @@ def test_alarm_periods_fit_standard_resolution_metrics(synth_stack, stack) -> No
 
 @pytest.mark.parametrize("period", [10, 30, 90])
 def test_sub_minute_alarm_periods_are_refused(period: int) -> None:
-    from components.settings import SettingsError
+    from system.settings import SettingsError
     from tests.conftest import settings_for
 
     with pytest.raises(SettingsError, match="alarmPeriodSeconds: must be a multiple of 60"):

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from components.settings import SettingsError
 from system.concurrency import FUNCTIONS, check_concurrency, reservations
+from system.settings import SettingsError
 from tests.conftest import settings_for
 
 

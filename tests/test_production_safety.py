@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.settings import SettingsError
+from system.settings import SettingsError
 from tests.conftest import settings_for
 
 OPEN = {"apiJwtIssuer": "", "apiJwtAudience": []}

@@ -7,7 +7,7 @@ from collections import Counter
 import pulumi
 import pytest
 
-from components.settings import SettingsError
+from system.settings import SettingsError
 from tests.conftest import PROJECT, cached_synth, stack_raw_config
 from tools.mocks import UNKNOWN_PLACEHOLDER, DuplicateResourceError, run_mocked
 from tools.synth import synth

@@ -45,7 +45,7 @@ def test_structured_settings_are_objects_so_config_set_path_works() -> None:
 
 
 def test_the_signing_secret_is_not_declared_secret_but_a_plaintext_value_is_refused() -> None:
-    from components.settings import SettingsError, load_settings
+    from system.settings import SettingsError, load_settings
     from tests.conftest import settings_for
     from tools.synth import stack_config
 

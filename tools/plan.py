@@ -261,7 +261,7 @@ def load_synth(path: str) -> Template:
 
 
 def main(argv: list[str] | None = None, document: Mapping[str, Any] | None = None) -> int:
-    from components.settings import SettingsError
+    from system.settings import SettingsError
     from tools.synth import config_overrides, stack_settings, synth
 
     parser = argparse.ArgumentParser(prog="python -m tools.plan", description=__doc__.splitlines()[0])

@@ -32,7 +32,7 @@ def findings_for(stack: str) -> list[Finding]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from components.settings import SettingsError
+    from system.settings import SettingsError
 
     parser = argparse.ArgumentParser(prog="python -m tools.policy", description=__doc__.splitlines()[0])
     parser.add_argument("stack")

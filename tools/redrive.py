@@ -43,7 +43,7 @@ def start_redrive(sqs: Any, queue_name: str, dlq_name: str, rate: int | None) ->
 
 
 def main(argv: list[str] | None = None, sqs: Any = None) -> int:
-    from components.settings import SettingsError
+    from system.settings import SettingsError
     from tools.synth import offline_stack
 
     parser = argparse.ArgumentParser(prog="python -m tools.redrive", description=__doc__.splitlines()[0])

@@ -41,7 +41,7 @@ def start_replay(events: Any, template: Template, start: datetime, end: datetime
 
 
 def main(argv: list[str] | None = None, events: Any = None) -> int:
-    from components.settings import SettingsError
+    from system.settings import SettingsError
     from tools.synth import offline_stack
 
     parser = argparse.ArgumentParser(prog="python -m tools.replay", description=__doc__.splitlines()[0])

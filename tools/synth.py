@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from components.settings import load_schema, read_yaml
+from system.settings import load_schema, read_yaml
 from tools.mocks import SECRET_PLACEHOLDER, MockRun, run_mocked
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -106,7 +106,7 @@ def synth(stack: str, config_overrides: dict[str, str] | None = None, *, preview
 
 def stack_settings(stack: str, overrides: dict[str, str] | None = None, root: Path = PROJECT_ROOT) -> Any:
     """The stack's validated settings, as the program would load them (for the offline tools)."""
-    from components.settings import load_settings
+    from system.settings import load_settings
 
     config, secret_keys = stack_config(stack, root)
     return load_settings(stack, {**config, **(overrides or {})}, secret_keys=frozenset(secret_keys))
@@ -120,7 +120,7 @@ def offline_stack(stack: str) -> tuple[Any, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from components.settings import SettingsError
+    from system.settings import SettingsError
 
     parser = argparse.ArgumentParser(prog="python -m tools.synth", description=__doc__.splitlines()[0])
     parser.add_argument("stack", help="stack name, e.g. dev or prod")

@@ -15,8 +15,21 @@ import pulumi
 import pulumi_aws as aws
 
 from components.core.context import StackContext
+from components.core.defaults import AlarmSettings
+from components.core.errors import ComponentConfigError
 from components.core.naming import physical_name
-from components.settings import AlarmSettings
+
+__all__ = [
+    "CRITICAL",
+    "WARNING",
+    "AlarmConfigError",
+    "AlarmSpec",
+    "MetricRef",
+    "RegisteredAlarm",
+    "build_alarm",
+    "build_alarms",
+    "registered_alarms",
+]
 
 NOT_BREACHING = "notBreaching"
 MISSING = "missing"
@@ -48,6 +61,17 @@ WARNING = "warning"
 COMPOSITE_INPUT_TAG = "composite-input"  # policy/rules.py (G1) exempts these from needing actions
 
 
+def register_alarm(component: pulumi.Resource, alarm: RegisteredAlarm) -> None:
+    """Record an alarm on the component that owns it (``component.registered_alarms``), where a
+    ServiceHealth given that component finds it: no registry shared across components."""
+    component.__dict__.setdefault("registered_alarms", []).append(alarm)
+
+
+def registered_alarms(component: pulumi.Resource) -> list[RegisteredAlarm]:
+    """The alarms built under ``component``, in the order they were built."""
+    return list(component.__dict__.get("registered_alarms", []))
+
+
 @dataclass(frozen=True)
 class RegisteredAlarm:
     """What the dashboard and the service-health alarm need to know of an alarm."""
@@ -58,7 +82,7 @@ class RegisteredAlarm:
     resource: Any = None
 
 
-class AlarmConfigError(ValueError):
+class AlarmConfigError(ComponentConfigError):
     """An alarm that could never fire, or would fire on nothing."""
 
 
@@ -108,7 +132,7 @@ def build_alarm(ctx: StackContext, name: str, spec: AlarmSpec, parent: pulumi.Re
         raise AlarmConfigError(f"alarm '{name}': threshold must be greater than zero (got {spec.threshold})")
     if not spec.sum_of and (spec.statistic is None) == (spec.extended_statistic is None):
         raise AlarmConfigError(f"alarm '{name}': set exactly one of statistic and extended_statistic")
-    alarms: AlarmSettings = ctx.settings.alarms
+    alarms: AlarmSettings = ctx.defaults.alarms
     evaluation = spec.evaluation_periods or alarms.evaluation_periods
     datapoints = min(spec.datapoints_to_alarm or alarms.datapoints_to_alarm, evaluation)
     period = spec.period_seconds or alarms.period_seconds
@@ -125,10 +149,10 @@ def build_alarm(ctx: StackContext, name: str, spec: AlarmSpec, parent: pulumi.Re
     else:
         metric = {"namespace": spec.namespace, "metric_name": spec.metric_name, "dimensions": dict(spec.dimensions),
                   "statistic": spec.statistic, "extended_statistic": spec.extended_statistic, "period": period}
-    alarm_name = physical_name(ctx.settings, name, max_length=255)
+    alarm_name = physical_name(ctx.defaults, name, max_length=255)
     # Metric alarms notify the notices topic; only composite alarms (service health) page, so an
     # incident pages once. A composite's input has no actions at all.
-    actions = [] if spec.composite_input else [ctx.notice_topic_arn]
+    actions = [] if spec.composite_input else ctx.alarm_actions
     tags = {"severity": spec.severity, **({COMPOSITE_INPUT_TAG: "true"} if spec.composite_input else {}), **spec.tags}
     alarm = aws.cloudwatch.MetricAlarm(
         name,
@@ -145,7 +169,7 @@ def build_alarm(ctx: StackContext, name: str, spec: AlarmSpec, parent: pulumi.Re
         tags=tags,
         opts=ctx.options(parent),
     )
-    ctx.alarm_registry.append(RegisteredAlarm(alarm_name, spec, period, alarm))
+    register_alarm(parent, RegisteredAlarm(alarm_name, spec, period, alarm))
     return alarm
 
 

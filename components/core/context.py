@@ -1,19 +1,25 @@
-"""What every builder needs from its stack: settings, the explicit provider, where alarms go."""
+"""What every builder needs from its stack: the stack-wide defaults and where alarms go.
+
+A program with a :class:`~components.platform.Platform` passes ``platform.stack`` in each
+component's args. Without one, a component works on its own: ``StackContext()`` uses the code
+defaults, looks up the account and the Powertools layer itself, and its alarms have no actions
+until the program gives it topics.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
 
 import pulumi
-import pulumi_aws as aws
 
-from components.settings import Settings
+from components.core.defaults import StackDefaults
+
+__all__ = ["StackContext", "child_options"]
 
 
-def child_options(parent: pulumi.Resource, provider: pulumi.ProviderResource, **extra: object) -> pulumi.ResourceOptions:
-    """Options for every resource the components create: parented, on the stack's provider, and
-    replaced delete-first.
+def child_options(parent: pulumi.Resource, **extra: object) -> pulumi.ResourceOptions:
+    """Options for every resource the components create: parented (so the provider given once to
+    the top component is inherited), and replaced delete-first.
 
     One rule for all: each resource here either carries an explicit physical name (functions,
     queues, tables, alarms, log groups, ...) or is the one attachment of its kind on another
@@ -23,36 +29,48 @@ def child_options(parent: pulumi.Resource, provider: pulumi.ProviderResource, **
     only when a property that forces it changes; it then has a short gap instead of a failed update.
     """
     options: dict[str, object] = {"delete_before_replace": True, **extra}
-    return pulumi.ResourceOptions(parent=parent, provider=provider, **options)  # type: ignore[arg-type]
+    return pulumi.ResourceOptions(parent=parent, **options)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
 class StackContext:
-    settings: Settings
-    provider: aws.Provider
-    alert_topic_arn: pulumi.Input[str]
-    account_id: pulumi.Input[str]
-    schedule_group_name: pulumi.Input[str] | None = None
-    # The notices topic: every metric alarm's actions (no paging endpoint); None only in builder tests.
-    warning_topic_arn: pulumi.Input[str] | None = None
-    partition: str = "aws"
-    # The Powertools layer ARN, resolved once per stack (see components.core.function).
+    defaults: StackDefaults = field(default_factory=StackDefaults)
+    """@default the code defaults (:class:`StackDefaults`)."""
+    alert_topic_arn: pulumi.Input[str] | None = None
+    """Where the service-health composite alarm pages. @default None: no paging actions."""
+    notice_topic_arn: pulumi.Input[str] | None = None
+    """Where every metric alarm notifies. @default None: the alert topic (or no actions)."""
+    account_id: pulumi.Input[str] | None = None
+    """@default None: looked up (``sts:GetCallerIdentity``) by the component that needs it."""
     powertools_layer_arn: pulumi.Input[str] | None = None
-    # Every alarm the builders create, for the service's dashboard and health alarm.
-    alarm_registry: list[Any] = field(default_factory=list)
-    # Every HTTP API built, so the program can tell one that was never deployed (no stage).
-    http_apis: list[Any] = field(default_factory=list)
+    """@default None: looked up in Powertools' public SSM parameter by the component."""
+    schedule_group_name: pulumi.Input[str] | None = None
+    """@default None: scheduled jobs use the account's ``default`` schedule group."""
 
     @property
-    def notice_topic_arn(self) -> pulumi.Input[str]:
-        """Where metric alarms notify: the notices topic (never paging), else the alert topic."""
-        return self.warning_topic_arn or self.alert_topic_arn
+    def alarm_actions(self) -> list[pulumi.Input[str]]:
+        """What a metric alarm notifies: the notices topic, else the alert topic, else nothing."""
+        topic = self.notice_topic_arn or self.alert_topic_arn
+        return [topic] if topic is not None else []
 
     def options(self, parent: pulumi.Resource, **extra: object) -> pulumi.ResourceOptions:
-        """Options for a child: parented to its component and pinned to the stack's provider."""
-        return child_options(parent, self.provider, **extra)
+        """Options for a child: parented to its component (see :func:`child_options`)."""
+        return child_options(parent, **extra)
 
-    def arn(self, service: str, resource: str, *, region: bool = True) -> pulumi.Output[str]:
-        """An ARN in this stack's account (and region), e.g. ``arn(\"logs\", \"log-group:x\")``."""
-        where = self.settings.region if region else ""
-        return pulumi.Output.concat(f"arn:{self.partition}:{service}:{where}:", self.account_id, f":{resource}")
+    def resolved(self, parent: pulumi.Resource) -> StackContext:
+        """This context with the account id and the Powertools layer looked up where not given,
+        through the parent's provider."""
+        from components.core.function import powertools_layer_arn, powertools_layer_parameter
+
+        account_id, layer = self.account_id, self.powertools_layer_arn
+        if account_id is None or layer is None:
+            import pulumi_aws as aws
+
+            invoke = pulumi.InvokeOutputOptions(parent=parent)
+            if account_id is None:
+                account_id = aws.get_caller_identity_output(opts=invoke).account_id
+            if layer is None:
+                layer = (powertools_layer_arn(self.defaults) if self.defaults.powertools_layer_version
+                         else aws.ssm.get_parameter_output(name=powertools_layer_parameter(self.defaults),
+                                                           opts=invoke).value)
+        return replace(self, account_id=account_id, powertools_layer_arn=layer)

@@ -8,7 +8,7 @@ class profile), then the caller's :class:`FunctionSpec` overrides, then what the
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +16,26 @@ import pulumi
 import pulumi_aws as aws
 
 from components.core.alarms import build_alarms, function_alarm_specs
-from components.core.archive import LAMBDAS_ROOT, function_archive, handler_string
+from components.core.archive import function_archive, handler_string
 from components.core.context import StackContext
+from components.core.defaults import MAX_API_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS, MEMORY_RANGE_MB, StackDefaults
+from components.core.errors import ComponentConfigError
 from components.core.iam import Grant, policy_document, service_assume_role_policy
 from components.core.logs import build_log_group
 from components.core.naming import physical_name
-from components.settings import MAX_API_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS, MEMORY_RANGE_MB, Settings
+
+__all__ = [
+    "LIVE_ALIAS",
+    "POWERTOOLS_VERSION",
+    "BuiltFunction",
+    "FunctionConfigError",
+    "FunctionSpec",
+    "allow_invoke",
+    "build_function",
+    "function_defaults",
+    "powertools_layer_arn",
+    "powertools_layer_parameter",
+]
 
 POWERTOOLS_LAYER_ACCOUNT = "017000801446"
 # The Powertools release the handlers run: the one requirements-dev.txt pins for the tests (a test
@@ -32,21 +46,26 @@ LIVE_ALIAS = "live"
 _LAMBDA_LOG_LEVEL = {"DEBUG": "DEBUG", "INFO": "INFO", "WARNING": "WARN", "ERROR": "ERROR"}
 
 
-class FunctionConfigError(ValueError):
+class FunctionConfigError(ComponentConfigError):
     """A function specification that cannot be deployed as asked."""
 
 
 @dataclass(frozen=True)
 class FunctionSpec:
-    """What a component says about one function; everything else comes from settings.
+    """One function's code and what it needs; everything else comes from the stack's defaults.
 
-    ``function_class`` (api, worker, stream, job) picks the memory/timeout/concurrency profile;
-    ``memory_mb``/``timeout_seconds``/``reserved_concurrency``/``provisioned_concurrency`` override it
-    for this function only (e.g. a memory size measured with Lambda Power Tuning).
+    The code is ``code_root/folder/handler.py`` (handler ``<folder>.handler.handler``) plus each of
+    ``shared`` (folders under ``code_root`` packaged beside it) and ``runtime_modules`` (modules of
+    ``components.runtime``, added by the component the function is connected to).
+    ``function_class`` (api, worker, stream, job) picks the memory/timeout/concurrency profile; the
+    component sets it when the spec leaves it unset, and refuses a different one.
+    ``memory_mb``/``timeout_seconds``/``reserved_concurrency``/``provisioned_concurrency`` override the
+    profile for this function only (e.g. a memory size measured with Lambda Power Tuning).
     """
 
     folder: str
-    function_class: str
+    function_class: str | None = None
+    """@default None: the profile of the component the function belongs to."""
     description: str = ""
     environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     grants: Sequence[Grant] = ()
@@ -54,7 +73,22 @@ class FunctionSpec:
     timeout_seconds: int | None = None
     reserved_concurrency: int | None = None
     provisioned_concurrency: int | None = None
-    lambdas_root: Path = LAMBDAS_ROOT
+    shared: tuple[str, ...] = ()
+    runtime_modules: tuple[str, ...] = ()
+    code_root: Path = field(kw_only=True)
+    """Where ``folder`` (and ``shared``) live; required, there is no default location."""
+
+    def with_class(self, function_class: str, owner: str) -> FunctionSpec:
+        """This spec in ``function_class``, the profile its component uses; another class is an error."""
+        if self.function_class not in (None, function_class):
+            raise FunctionConfigError(f"{owner} must use the '{function_class}' profile (got '{self.function_class}')")
+        return replace(self, function_class=function_class)
+
+    def connected(self, *, environment: Mapping[str, pulumi.Input[str]] | None = None, grants: Sequence[Grant] = (),
+                  runtime_modules: Sequence[str] = ()) -> FunctionSpec:
+        """This spec plus what the component connecting it provides: environment, grants, runtime modules."""
+        return replace(self, environment={**self.environment, **(environment or {})}, grants=(*self.grants, *grants),
+                       runtime_modules=tuple(dict.fromkeys((*self.runtime_modules, *runtime_modules))))
 
 
 @dataclass
@@ -84,18 +118,18 @@ class BuiltFunction:
         return self.alias.name if self.alias else None
 
 
-def powertools_layer_parameter(settings: Settings) -> str:
+def powertools_layer_parameter(settings: StackDefaults) -> str:
     """Powertools' public SSM parameter holding the layer ARN of ``POWERTOOLS_VERSION`` for the
     stack's architecture and runtime (Powertools documents ``/aws/service/powertools/python/
     <arch>/<runtime>/<version>``, next to ``.../latest``)."""
     return f"/aws/service/powertools/python/{settings.architecture}/{settings.runtime}/{POWERTOOLS_VERSION}"
 
 
-def powertools_layer_arn(settings: Settings, partition: str = "aws") -> pulumi.Input[str]:
+def powertools_layer_arn(settings: StackDefaults, partition: str = "aws") -> pulumi.Input[str]:
     """The layer every function runs: the pinned release's layer, looked up once per stack by the
-    Platform (``StackContext.powertools_layer_arn``), or the layer number the stack pins."""
+    Platform or the component (``StackContext.resolved``), or the layer number the stack pins."""
     if not settings.powertools_layer_version:
-        raise FunctionConfigError("the Powertools layer is resolved from SSM by the Platform; use ctx.powertools_layer_arn")
+        raise FunctionConfigError("the Powertools layer is resolved from SSM (StackContext.resolved)")
     python = settings.runtime.replace(".", "")
     return (
         f"arn:{partition}:lambda:{settings.region}:{POWERTOOLS_LAYER_ACCOUNT}:layer:"
@@ -103,7 +137,7 @@ def powertools_layer_arn(settings: Settings, partition: str = "aws") -> pulumi.I
     )
 
 
-def powertools_environment(settings: Settings) -> dict[str, str]:
+def powertools_environment(settings: StackDefaults) -> dict[str, str]:
     return {
         "POWERTOOLS_SERVICE_NAME": settings.service,
         "POWERTOOLS_METRICS_NAMESPACE": settings.service,
@@ -112,9 +146,11 @@ def powertools_environment(settings: Settings) -> dict[str, str]:
     }
 
 
-def function_defaults(settings: Settings, spec: FunctionSpec, name: str | None = None) -> dict[str, Any]:
+def function_defaults(settings: StackDefaults, spec: FunctionSpec, name: str | None = None) -> dict[str, Any]:
     """Sizing for one function: its class profile, then the spec's overrides, then the stack's
     measured memory for this function (``functionMemoryMb``, by logical name) if it has one."""
+    if spec.function_class is None:
+        raise FunctionConfigError(f"function '{spec.folder}' has no function_class (its component sets one)")
     profile = settings.profile(spec.function_class)
     memory = spec.memory_mb if spec.memory_mb is not None else profile.memory_mb
     memory = settings.function_memory_mb.get(name, memory) if name else memory
@@ -146,9 +182,10 @@ def function_defaults(settings: Settings, spec: FunctionSpec, name: str | None =
 
 def build_function(ctx: StackContext, name: str, spec: FunctionSpec, parent: pulumi.Resource) -> BuiltFunction:
     """A function with its own log group, least-privilege role, tracing, Powertools and alarms."""
-    settings = ctx.settings
+    settings = ctx.defaults
     sizing = function_defaults(settings, spec, name)
-    code = function_archive(spec.folder, spec.lambdas_root)  # raises before anything is registered
+    # Raises before anything is registered.
+    code = function_archive(spec.folder, spec.code_root, spec.shared, spec.runtime_modules)
     function_name = physical_name(settings, name)
 
     log_group = build_log_group(ctx, f"{name}-logs", f"/aws/lambda/{function_name}", parent)
@@ -194,7 +231,7 @@ def build_function(ctx: StackContext, name: str, spec: FunctionSpec, parent: pul
         timeout=sizing["timeout"],
         reserved_concurrent_executions=sizing["reserved_concurrent_executions"],
         publish=bool(provisioned),
-        layers=[ctx.powertools_layer_arn or powertools_layer_arn(settings, ctx.partition)],
+        layers=[ctx.powertools_layer_arn or powertools_layer_arn(settings)],
         tracing_config={"mode": "Active"},
         logging_config={
             "log_format": "JSON",

@@ -4,17 +4,31 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
 
 from components.core.alarms import AlarmSpec
+from components.core.bounds import bounded, out_of_bounds
 from components.core.context import StackContext
+from components.core.defaults import AlarmSettings
+from components.core.errors import ComponentConfigError
 from components.core.function import BuiltFunction, allow_invoke
 from components.core.logs import build_log_group
 from components.core.naming import physical_name
-from components.settings import AlarmSettings
+
+__all__ = [
+    "METHODS",
+    "BuiltHttpApi",
+    "HttpApiConfigError",
+    "HttpApiSpec",
+    "JwtAuthorizer",
+    "Route",
+    "build_http_api",
+    "connect_routes",
+]
 
 STAGE = "$default"
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
@@ -57,8 +71,43 @@ class Route:
         return f"{self.method} {self.path}"
 
 
-class HttpApiConfigError(ValueError):
+class HttpApiConfigError(ComponentConfigError):
     """An API whose stage cannot carry what its routes need."""
+
+
+@dataclass(frozen=True)
+class JwtAuthorizer:
+    """API Gateway's JWT authorizer: tokens from ``issuer`` (an https:// URL) for one of ``audience``."""
+
+    issuer: str
+    audience: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if not self.issuer.startswith("https://"):
+            raise HttpApiConfigError(f"JWT issuer must be an https:// URL (got {self.issuer!r})")
+        if not self.audience:
+            raise HttpApiConfigError("a JWT authorizer must name at least one audience")
+
+
+@dataclass(frozen=True)
+class HttpApiSpec:
+    """What one HTTP API lets in: CORS, default route throttling, and who may call protected routes."""
+
+    cors_allow_origins: Sequence[str] = ()
+    """@default (): no CORS configuration; browsers on other origins are refused."""
+    throttling_burst_limit: int = bounded(50, 1, 5000)
+    throttling_rate_limit: int = bounded(100, 1, 10000, " requests/s")
+    """@default 100 requests/s, with bursts of 50 (``throttling_burst_limit``)."""
+    jwt: JwtAuthorizer | None = None
+    """@default None: no authorizer, so every route must be public on purpose."""
+
+    def __post_init__(self) -> None:
+        problems = out_of_bounds(self)
+        for origin in self.cors_allow_origins:
+            if origin != "*" and not re.match(r"^https?://[^/\s]+$", origin):
+                problems.append(f"CORS origin must be '*' or a scheme://host origin without a path (got {origin!r})")
+        if problems:
+            raise HttpApiConfigError("; ".join(problems))
 
 
 @dataclass
@@ -72,6 +121,7 @@ class BuiltHttpApi:
     api: aws.apigatewayv2.Api
     authorizer: aws.apigatewayv2.Authorizer | None
     ctx: StackContext
+    spec: HttpApiSpec
     name: str
     parent: pulumi.Resource
     access_logs: aws.cloudwatch.LogGroup
@@ -87,9 +137,8 @@ class BuiltHttpApi:
         """Create the stage (auto-deploy), after every route is connected; once."""
         if self.stage is not None:
             raise HttpApiConfigError(f"API '{self.name}' is already deployed; connect routes before deploy()")
-        api_settings = self.ctx.settings.api
-        throttling = {"throttling_burst_limit": api_settings.throttling_burst_limit,
-                      "throttling_rate_limit": api_settings.throttling_rate_limit}
+        throttling = {"throttling_burst_limit": self.spec.throttling_burst_limit,
+                      "throttling_rate_limit": self.spec.throttling_rate_limit}
         self.stage = aws.apigatewayv2.Stage(
             f"{self.name}-stage",
             api_id=self.api.id,
@@ -105,12 +154,14 @@ class BuiltHttpApi:
         return self.stage
 
 
-def build_http_api(ctx: StackContext, name: str, parent: pulumi.Resource) -> BuiltHttpApi:
-    """An HTTP API with JSON access logs with the stack's retention, CORS from settings, and the
-    JWT authorizer when the stack configures one; :meth:`BuiltHttpApi.deploy` adds the
-    ``$default`` stage (auto-deploy, default route throttling) once its routes are connected."""
-    settings = ctx.settings
-    origins = list(settings.api.cors_allow_origins)
+def build_http_api(ctx: StackContext, name: str, parent: pulumi.Resource,
+                   spec: HttpApiSpec | None = None) -> BuiltHttpApi:
+    """An HTTP API with JSON access logs with the stack's retention, the spec's CORS, and its JWT
+    authorizer when it has one; :meth:`BuiltHttpApi.deploy` adds the ``$default`` stage
+    (auto-deploy, default route throttling) once its routes are connected."""
+    settings = ctx.defaults
+    spec = spec or HttpApiSpec()
+    origins = list(spec.cors_allow_origins)
     api = aws.apigatewayv2.Api(
         name,
         name=physical_name(settings, name, max_length=128),
@@ -126,19 +177,18 @@ def build_http_api(ctx: StackContext, name: str, parent: pulumi.Resource) -> Bui
     access_logs = build_log_group(ctx, f"{name}-access-logs", f"/aws/apigateway/{physical_name(settings, name)}/access",
                                   parent)
     authorizer = None
-    if settings.api.jwt_issuer:
+    if spec.jwt is not None:
         authorizer = aws.apigatewayv2.Authorizer(
             f"{name}-jwt",
             api_id=api.id,
             name=f"{name}-jwt",
             authorizer_type="JWT",
             identity_sources=["$request.header.Authorization"],
-            jwt_configuration={"issuer": settings.api.jwt_issuer, "audiences": list(settings.api.jwt_audience)},
+            jwt_configuration={"issuer": spec.jwt.issuer, "audiences": list(spec.jwt.audience)},
             opts=ctx.options(parent),
         )
-    built = BuiltHttpApi(api=api, authorizer=authorizer, ctx=ctx, name=name, parent=parent, access_logs=access_logs)
-    ctx.http_apis.append(built)
-    return built
+    return BuiltHttpApi(api=api, authorizer=authorizer, ctx=ctx, spec=spec, name=name, parent=parent,
+                        access_logs=access_logs)
 
 
 def connect_routes(ctx: StackContext, name: str, http_api: BuiltHttpApi, function: BuiltFunction,
@@ -146,7 +196,7 @@ def connect_routes(ctx: StackContext, name: str, http_api: BuiltHttpApi, functio
     """A Lambda proxy integration (payload 2.0), the invoke permission scoped to this API, and the routes."""
     for route in routes:
         if not route.public and http_api.authorizer is None:
-            raise ValueError(f"route '{route.key}' is protected but the API has no authorizer")
+            raise HttpApiConfigError(f"route '{route.key}' is protected but the API has no authorizer")
     integration = aws.apigatewayv2.Integration(
         f"{name}-integration",
         api_id=http_api.api.id,

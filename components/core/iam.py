@@ -8,6 +8,10 @@ from typing import Any
 
 import pulumi
 
+from components.core.errors import ComponentConfigError
+
+__all__ = ["Grant", "GrantError", "deny_insecure_transport", "policy_document", "service_assume_role_policy"]
+
 # Actions that have no resource-level permissions: `*` is the only valid resource for them.
 ACTIONS_WITHOUT_RESOURCE_TYPES = frozenset({
     "xray:PutTraceSegments",
@@ -17,7 +21,7 @@ ACTIONS_WITHOUT_RESOURCE_TYPES = frozenset({
 })
 
 
-class GrantError(ValueError):
+class GrantError(ComponentConfigError):
     """A grant that would give a function more than it needs."""
 
 

@@ -7,11 +7,13 @@ import pulumi_aws as aws
 
 from components.core.context import StackContext
 
+__all__ = ["build_log_group"]
+
 
 def build_log_group(ctx: StackContext, name: str, log_group_name: str, parent: pulumi.Resource) -> aws.cloudwatch.LogGroup:
     return aws.cloudwatch.LogGroup(
         name,
         name=log_group_name,
-        retention_in_days=ctx.settings.log_retention_days,
+        retention_in_days=ctx.defaults.log_retention_days,
         opts=ctx.options(parent),
     )

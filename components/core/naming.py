@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 
-from components.settings import Settings
+from components.core.defaults import StackDefaults
+
+__all__ = ["physical_name"]
 
 
-def physical_name(settings: Settings, name: str, *, max_length: int = 64, suffix: str = "") -> str:
+def physical_name(settings: StackDefaults, name: str, *, max_length: int = 64, suffix: str = "") -> str:
     """``<service>-<stack>-<name><suffix>``, shortened with a stable hash when it would not fit.
 
     Explicit names keep log groups (``/aws/lambda/<function name>``) and alarms predictable.

@@ -11,6 +11,7 @@ import pulumi_aws as aws
 
 from components.core.alarms import build_alarm, dlq_depth_spec, queue_age_spec
 from components.core.context import StackContext
+from components.core.errors import ComponentConfigError
 from components.core.function import BuiltFunction
 from components.core.iam import Grant, deny_insecure_transport, policy_document
 from components.core.naming import physical_name
@@ -27,9 +28,27 @@ DEFAULT_BATCHING_WINDOW_SECONDS = 1
 
 CONSUMER_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility")
 FIFO_MAX_BATCH = 10
+# Every dead-letter queue carries this tag, so a policy (or an operator) finds them without guessing names.
+DEAD_LETTER_TAG = {"queue-role": "dead-letter"}
+
+__all__ = [
+    "CONSUMER_ACTIONS",
+    "DEAD_LETTER_TAG",
+    "FIFO_MAX_BATCH",
+    "BuiltDeadLetterQueue",
+    "BuiltQueue",
+    "QueueConfigError",
+    "QueueSpec",
+    "build_dead_letter_queue",
+    "build_queue",
+    "connect_consumer",
+    "consumer_grant",
+    "polling_ceiling",
+    "queue_defaults",
+]
 
 
-class QueueConfigError(ValueError):
+class QueueConfigError(ComponentConfigError):
     """A queue that would redeliver in-flight messages or lose failed ones."""
 
 
@@ -106,7 +125,7 @@ def queue_defaults(spec: QueueSpec, default_max_receive_count: int) -> dict[str,
 
 def build_queue(ctx: StackContext, name: str, spec: QueueSpec, parent: pulumi.Resource) -> BuiltQueue:
     """A queue with a dead-letter queue, SSE-SQS, TLS-only policies and age/depth alarms."""
-    settings = ctx.settings
+    settings = ctx.defaults
     sizing = queue_defaults(spec, settings.queue_max_receive_count)
     suffix = ".fifo" if spec.fifo else ""
     fifo_args: dict[str, Any] = {"fifo_queue": True} if spec.fifo else {}
@@ -157,9 +176,10 @@ def build_dead_letter_queue(ctx: StackContext, name: str, parent: pulumi.Resourc
     fourteen days, TLS-only plus ``statements``, and a depth alarm."""
     queue = aws.sqs.Queue(
         name,
-        name=physical_name(ctx.settings, name, max_length=80, suffix=".fifo" if fifo else ""),
+        name=physical_name(ctx.defaults, name, max_length=80, suffix=".fifo" if fifo else ""),
         message_retention_seconds=retention_seconds,
         sqs_managed_sse_enabled=True,
+        tags=DEAD_LETTER_TAG,
         **({"fifo_queue": True} if fifo else {}),
         opts=ctx.options(parent),
     )

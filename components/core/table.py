@@ -11,15 +11,27 @@ import pulumi_aws as aws
 
 from components.core.alarms import AlarmSpec, MetricRef, build_alarms
 from components.core.context import StackContext
+from components.core.errors import ComponentConfigError
 from components.core.naming import physical_name
-from lambdas.shared.idempotency_schema import IDEMPOTENCY_KEY_ATTRIBUTE, IDEMPOTENCY_TTL_ATTRIBUTE
+from components.runtime.idempotency_schema import IDEMPOTENCY_KEY_ATTRIBUTE, IDEMPOTENCY_TTL_ATTRIBUTE
+
+__all__ = [
+    "BuiltTable",
+    "IndexSpec",
+    "TableAccess",
+    "TableConfigError",
+    "TableSpec",
+    "build_table",
+    "idempotency_table",
+    "table_wiring",
+]
 
 # Operations whose SystemErrors we watch (the metric exists only per TableName and Operation).
 WATCHED_OPERATIONS = ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "TransactWriteItems", "BatchWriteItem")
 STREAM_VIEW_TYPES = ("KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES")
 
 
-class TableConfigError(ValueError):
+class TableConfigError(ComponentConfigError):
     """A table whose key schema cannot be created."""
 
 
@@ -137,7 +149,7 @@ def _check(spec: TableSpec) -> None:
 def build_table(ctx: StackContext, name: str, spec: TableSpec, parent: pulumi.Resource) -> BuiltTable:
     """An on-demand table with server-side encryption (KMS), PITR and deletion protection per settings."""
     _check(spec)
-    settings = ctx.settings
+    settings = ctx.defaults
     protected = settings.dynamodb.deletion_protection
     table = aws.dynamodb.Table(
         name,

@@ -11,9 +11,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from activity_aggregator.aggregator import Aggregator
+from components.runtime.observability import logger, metrics, observed
+from components.runtime.stream_schema import ON_FAILURE_QUEUE_URL_ENV
 from shared.activity_schema import AGGREGATES_TABLE_ENV, DEFAULT_WINDOW_SECONDS, WINDOW_SECONDS_ENV
-from shared.observability import logger, metrics, tracer
-from shared.stream_schema import ON_FAILURE_QUEUE_URL_ENV
 
 sqs = boto3.client("sqs")
 FAILURE_QUEUE_URL = os.environ.get(ON_FAILURE_QUEUE_URL_ENV)
@@ -29,9 +29,7 @@ aggregator = Aggregator(boto3.client("dynamodb"), os.environ[AGGREGATES_TABLE_EN
                         park if FAILURE_QUEUE_URL else None)
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@observed
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     result = aggregator.process(event.get("Records", []))
     metrics.add_metric(name="ActivityApplied", unit=MetricUnit.Count, value=result.applied)

@@ -19,10 +19,10 @@ import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
+from components.runtime.observability import observed
 from shared.activity_schema import ACTIVITY_STREAM_ENV
 from shared.contracts import ORDER_EVENTS
 from shared.money import amount_text
-from shared.observability import logger, metrics, tracer
 from shared.orders_schema import ORDERS_TABLE_ENV
 from shared.subscriber import event_id, sqs_batch
 
@@ -68,8 +68,6 @@ def forward(name: str, detail: Any, event: dict[str, Any]) -> None:
 batch = sqs_batch(ORDER_EVENTS, forward)
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@observed
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return batch(event, context)

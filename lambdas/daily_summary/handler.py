@@ -9,9 +9,9 @@ from typing import Any
 import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from components.runtime.observability import logger, observed
 from daily_summary.summary import DailySummary
 from shared.lease import Lease
-from shared.observability import logger, metrics, tracer
 from shared.orders_schema import ORDERS_TABLE_ENV, TIME_ZONE_ENV
 
 JOB = "daily-summary"
@@ -23,9 +23,7 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@observed
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     lease = Lease(client, summaries.table_name, JOB)
     if not lease.acquire(now(), context.get_remaining_time_in_millis() // 1000 + 1):

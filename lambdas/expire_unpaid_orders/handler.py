@@ -10,9 +10,9 @@ import boto3
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from components.runtime.observability import logger, metrics, observed
 from expire_unpaid_orders.expiry import Expirer
 from shared.lease import Lease
-from shared.observability import logger, metrics, tracer
 from shared.orders_schema import EXPIRE_AFTER_MINUTES_ENV, ORDERS_TABLE_ENV
 
 JOB = "expire-unpaid-orders"
@@ -25,9 +25,7 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@observed
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     moment = now()
     lease = Lease(client, expirer.table_name, JOB)

@@ -9,8 +9,8 @@ import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
+from components.runtime.observability import logger, observed
 from shared.dynamo import to_dynamo
-from shared.observability import logger, metrics, tracer
 from shared.orders_schema import ORDERS_TABLE_ENV, order_key
 from shared.subscriber import sqs_batch
 
@@ -36,8 +36,6 @@ def start_fulfilment(name: str, detail: Any, event: dict[str, Any]) -> None:
 batch = sqs_batch(("OrderPaid",), start_fulfilment)
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@observed
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return batch(event, context)

@@ -9,9 +9,9 @@ from typing import Any
 import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from components.runtime.observability import logger, observed
 from shared.contracts import parse
 from shared.dynamo import to_dynamo
-from shared.observability import logger, metrics, tracer
 from shared.orders_schema import ORDERS_TABLE_ENV
 from shared.subscriber import put_once
 
@@ -19,9 +19,7 @@ dynamodb = boto3.client("dynamodb")
 TABLE = os.environ[ORDERS_TABLE_ENV]
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@observed
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     _, detail = parse(event, ("OrderPlaced",))
     opened = put_once(dynamodb, TABLE, to_dynamo({

@@ -8,9 +8,9 @@ from typing import Any
 import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from components.runtime.observability import logger, observed
 from shared.contracts import ORDER_EVENTS
 from shared.dynamo import to_dynamo
-from shared.observability import logger, metrics, tracer
 from shared.orders_schema import ORDERS_TABLE_ENV
 from shared.subscriber import event_id, put_once, sqs_batch
 
@@ -31,8 +31,6 @@ def notify(name: str, detail: Any, event: dict[str, Any]) -> None:
 batch = sqs_batch(ORDER_EVENTS, notify)
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@observed
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return batch(event, context)

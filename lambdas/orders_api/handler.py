@@ -24,6 +24,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from components.runtime.idempotency_schema import IDEMPOTENCY_TABLE_ENV, IDEMPOTENCY_TTL_ENV
+from components.runtime.observability import logger, metrics, observed
 from orders_api.caller import Caller, UnauthenticatedError, caller_of
 from orders_api.ids import CUSTOMER_ID, ORDER_ID
 from orders_api.repository import (
@@ -35,8 +37,6 @@ from orders_api.repository import (
     OrderStateError,
 )
 from shared.http import error_response, error_result, validation_details
-from shared.idempotency_schema import IDEMPOTENCY_TABLE_ENV, IDEMPOTENCY_TTL_ENV
-from shared.observability import logger, metrics, tracer
 from shared.orders_schema import ORDERS_TABLE_ENV, ROUTES
 
 if TYPE_CHECKING:
@@ -251,9 +251,7 @@ def server_fault(error: Exception) -> Response:
     return error_response(500, "INTERNAL_ERROR", "internal error")
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler
-@metrics.log_metrics(capture_cold_start_metric=True)
+@observed(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, capture_cold_start_metric=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     _invocation["context"] = context
     return unreadable_body(event) or app.resolve(event, context)

@@ -9,17 +9,16 @@ import boto3
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from components.runtime.observability import logger, metrics, observed
+from components.runtime.stream_schema import ON_FAILURE_QUEUE_URL_ENV
 from outbox_relay.relay import OutboxRelay
-from shared.observability import logger, metrics, tracer
-from shared.stream_schema import EVENT_BUS_ENV, ON_FAILURE_QUEUE_URL_ENV
+from shared.orders_schema import EVENT_BUS_ENV
 
 relay = OutboxRelay(boto3.client("events"), boto3.client("sqs"), os.environ[EVENT_BUS_ENV],
                     os.environ[ON_FAILURE_QUEUE_URL_ENV])
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@observed
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     result = relay.relay(event.get("Records", []))
     metrics.add_metric(name="EventsRelayed", unit=MetricUnit.Count, value=result.published)

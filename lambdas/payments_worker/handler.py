@@ -22,9 +22,9 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from components.runtime.idempotency_schema import IDEMPOTENCY_TABLE_ENV, IDEMPOTENCY_TTL_ENV
+from components.runtime.observability import logger, metrics, observed
 from payments_worker.payments import PaymentsLedger, parse_message
-from shared.idempotency_schema import IDEMPOTENCY_TABLE_ENV, IDEMPOTENCY_TTL_ENV
-from shared.observability import logger, metrics, tracer
 from shared.orders_schema import ORDERS_TABLE_ENV, PAYMENT_EXCEPTIONS_METRIC
 
 dynamodb = boto3.client("dynamodb")
@@ -60,9 +60,7 @@ def record_handler(record: SQSRecord) -> str:
     return outcome
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@observed
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     idempotency_config.register_lambda_context(context)
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

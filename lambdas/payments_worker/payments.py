@@ -16,11 +16,11 @@ from typing import Any
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from components.runtime.webhook_schema import ENVELOPE_ENCODING
 from shared.dynamo import from_dynamo, to_dynamo
 from shared.money import amount_text
 from shared.orders_schema import LEAVE_PENDING, OUTBOX_PREFIX, PARTITION_KEY, SORT_KEY, order_key
 from shared.outbox import iso, outbox_item
-from shared.webhook_schema import ENVELOPE_ENCODING
 
 SOURCE = "payments"
 PENDING, PAID = "PENDING", "PAID"

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
+
+from components.runtime.http import error_body, error_result
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import Response
 
-
-def error_body(code: str, message: str, details: Any = None) -> str:
-    error: dict[str, Any] = {"code": code, "message": message}
-    if details is not None:
-        error["details"] = details
-    return json.dumps({"error": error}, default=str)
+__all__ = ["error_body", "error_response", "error_result", "validation_details"]
 
 
 def error_response(status: int, code: str, message: str, details: Any = None,
@@ -23,11 +19,6 @@ def error_response(status: int, code: str, message: str, details: Any = None,
 
     return Response(status_code=status, content_type="application/json", body=error_body(code, message, details),
                     headers=headers)
-
-
-def error_result(status: int, code: str, message: str) -> dict[str, Any]:
-    """A finished HTTP API (payload 2.0) result, for refusals made before the router runs."""
-    return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": error_body(code, message)}
 
 
 def validation_details(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:

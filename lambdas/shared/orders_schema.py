@@ -88,3 +88,5 @@ def index_keys(order_id: str, created_at: str) -> dict[str, str]:
 
 # Appended to every update that moves an order out of PENDING: it leaves the PENDING index.
 LEAVE_PENDING = f" REMOVE {PENDING_INDEX_PARTITION_KEY}, {PENDING_INDEX_SORT_KEY}"
+# The outbox relay publishes to this bus (system/outbox.py sets it).
+EVENT_BUS_ENV = "EVENT_BUS_NAME"

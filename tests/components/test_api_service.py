@@ -2,20 +2,21 @@ from __future__ import annotations
 
 import json
 
+import pulumi
 import pytest
 
 from components.api_service import ApiConfigError, ApiFunction, ApiService, ApiServiceArgs, Route, validate_args
-from components.core.function import FunctionSpec
-from lambdas.shared import idempotency_schema as idem
+from components.runtime import idempotency_schema as idem
 from lambdas.shared import orders_schema as schema
 from system.orders import orders_api_args
+from tests.specs import spec
 
 JWT = {"apiJwtIssuer": "https://auth.example.com/", "apiJwtAudience": ["orders-api"]}
 
 
 def orders_service(ctx, parent):
     captured: dict[str, object] = {}
-    service = ApiService("api", ctx, orders_api_args(ctx.settings))
+    service = ApiService("api", orders_api_args(parent.settings, ctx), pulumi.ResourceOptions(parent=parent))
     service.deploy()  # the orders API is shared with the webhook: the program deploys it after the routes
     service.url.apply(lambda url: captured.update(url=url))
     return captured
@@ -89,18 +90,18 @@ def test_without_an_issuer_routes_are_explicitly_public(dev) -> None:
 
 
 def test_a_protected_route_without_an_authorizer_is_refused() -> None:
-    args = ApiServiceArgs(functions=(ApiFunction("f", FunctionSpec("orders_api", "api"), (Route("GET", "/x"),)),))
-    with pytest.raises(ApiConfigError, match="apiJwtIssuer"):
+    args = ApiServiceArgs(functions=(ApiFunction("f", spec("orders_api", "api"), (Route("GET", "/x"),)),))
+    with pytest.raises(ApiConfigError, match="no JWT authorizer"):
         validate_args(args, has_authorizer=False)
     validate_args(args, has_authorizer=True)
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (ApiServiceArgs(functions=(ApiFunction("f", FunctionSpec("orders_api", "worker"), (Route("GET", "/x", True),)),)),
+    (ApiServiceArgs(functions=(ApiFunction("f", spec("orders_api", "worker"), (Route("GET", "/x", True),)),)),
      "'api' profile"),
-    (ApiServiceArgs(functions=(ApiFunction("f", FunctionSpec("orders_api", "api"),
+    (ApiServiceArgs(functions=(ApiFunction("f", spec("orders_api", "api"),
                                            (Route("GET", "/x", True), Route("GET", "/x", True))),)), "twice"),
-    (ApiServiceArgs(functions=(ApiFunction("f", FunctionSpec("orders_api", "api"), (Route("FETCH", "x", True),)),)),
+    (ApiServiceArgs(functions=(ApiFunction("f", spec("orders_api", "api"), (Route("FETCH", "x", True),)),)),
      "path starting"),
 ])
 def test_service_shape_errors(args, message) -> None:

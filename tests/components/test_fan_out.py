@@ -2,11 +2,20 @@ from __future__ import annotations
 
 import json
 
+import pulumi
 import pytest
 
-from components.core.function import FunctionSpec
-from components.fan_out import FanOut, FanOutConfigError, Subscriber, TopicFanOut, TopicSubscriber
+from components.fan_out import (
+    FanOut,
+    FanOutArgs,
+    FanOutConfigError,
+    Subscriber,
+    TopicFanOut,
+    TopicFanOutArgs,
+    TopicSubscriber,
+)
 from lambdas.shared import contracts
+from tests.specs import spec
 
 RULE, TARGET = "aws:cloudwatch/eventRule:EventRule", "aws:cloudwatch/eventTarget:EventTarget"
 
@@ -79,8 +88,9 @@ def test_alarms_per_rule_queue_and_consumer(prod) -> None:
 
 def test_topic_variant_tls_only_filtered_raw_redriven(run_builder) -> None:
     def build(ctx, parent):
-        return TopicFanOut("orders-topic", ctx, [TopicSubscriber("eu", 30, {"region": ["eu"]}),
-                                                  TopicSubscriber("all", 30)])
+        return TopicFanOut("orders-topic", TopicFanOutArgs([TopicSubscriber("eu", 30, {"region": ["eu"]}),
+                                                            TopicSubscriber("all", 30)], stack=ctx),
+                           pulumi.ResourceOptions(parent=parent))
 
     out = run_builder(build, "dev")
     topic = out.template.one("aws:sns/topic:Topic", {"name": "orders-dev-orders-topic"})
@@ -97,9 +107,9 @@ def test_topic_variant_tls_only_filtered_raw_redriven(run_builder) -> None:
 
 
 @pytest.mark.parametrize(("subscribers", "message"), [
-    ([Subscriber("a", contracts.pattern("OrderPaid"), FunctionSpec("fulfilment", "worker"), target="sns")], "target"),
-    ([Subscriber("a", contracts.pattern("OrderPaid"), FunctionSpec("fulfilment", "api"))], "worker"),
-    ([Subscriber("a", {}, FunctionSpec("fulfilment", "worker")), Subscriber("a", {}, FunctionSpec("fulfilment", "worker"))],
+    ([Subscriber("a", contracts.pattern("OrderPaid"), spec("fulfilment", "worker"), target="sns")], "target"),
+    ([Subscriber("a", contracts.pattern("OrderPaid"), spec("fulfilment", "api"))], "worker"),
+    ([Subscriber("a", {}, spec("fulfilment", "worker")), Subscriber("a", {}, spec("fulfilment", "worker"))],
      "unique"),
 ])
 def test_bad_subscribers_are_refused(run_builder, subscribers, message) -> None:
@@ -107,7 +117,7 @@ def test_bad_subscribers_are_refused(run_builder, subscribers, message) -> None:
         import pulumi_aws as aws
 
         bus = aws.cloudwatch.EventBus("bus", name="bus", opts=ctx.options(parent))
-        return FanOut("events", ctx, bus, subscribers)
+        return FanOut("events", FanOutArgs(bus.name, subscribers, stack=ctx), pulumi.ResourceOptions(parent=parent))
 
     with pytest.raises(FanOutConfigError, match=message):
         run_builder(build, "dev")

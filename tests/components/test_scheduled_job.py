@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import json
 
+import pulumi
 import pytest
 
-from components.core.function import FunctionSpec
 from components.scheduled_job import ScheduleConfigError, ScheduledJob, ScheduledJobArgs, heartbeat_period
+from tests.specs import spec
 
 
 @pytest.fixture
@@ -123,19 +124,19 @@ def test_job_alarms_errors_duration_dlq_and_scheduler_losses(prod) -> None:
     ({"expression": "cron(0 2 * * ? *)"}, "interval_seconds"),
     ({"expression": "every day"}, "rate"),
     ({"expression": "rate(15 minutes)", "interval_seconds": 60}, "contradicts"),
-    ({"expression": "rate(1 hour)", "function": FunctionSpec("daily_summary", "worker")}, "job"),
+    ({"expression": "rate(1 hour)", "function": spec("daily_summary", "worker")}, "job"),
 ])
 def test_schedules_that_cannot_work_are_refused(run_builder, fields, message) -> None:
     def build(ctx, parent):
-        values = {"job": "j", "function": FunctionSpec("daily_summary", "job"), **fields}
-        return ScheduledJob("j", ctx, ScheduledJobArgs(**values))
+        values = {"job": "j", "function": spec("daily_summary", "job"), **fields, "stack": ctx}
+        return ScheduledJob("j", ScheduledJobArgs(**values), pulumi.ResourceOptions(parent=parent))
 
     with pytest.raises(ScheduleConfigError, match=message):
         run_builder(build, "dev")
 
 
 def test_heartbeat_period_covers_interval_window_and_slack() -> None:
-    args = ScheduledJobArgs(job="j", function=FunctionSpec("daily_summary", "job"), expression="rate(2 hours)",
+    args = ScheduledJobArgs(job="j", function=spec("daily_summary", "job"), expression="rate(2 hours)",
                             flexible_window_minutes=10)
     assert heartbeat_period(args) == 2 * 3600 + 600 + 300
 
@@ -146,7 +147,7 @@ def test_an_unknown_disabled_job_is_an_error(synth_stack) -> None:
 
 
 def test_an_unknown_time_zone_is_a_settings_error(synth_stack) -> None:
-    from components.settings import SettingsError
+    from system.settings import SettingsError
 
     with pytest.raises(SettingsError, match="timeZone"):
         synth_stack("prod", {"timeZone": "Mars/Olympus"})

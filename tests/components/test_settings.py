@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from components.settings import FUNCTION_CLASSES, PROJECT_FILE, SettingsError, load_schema
+from system.settings import FUNCTION_CLASSES, PROJECT_FILE, SettingsError, load_schema
 from tests.conftest import PROJECT, settings_for
 
 

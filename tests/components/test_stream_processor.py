@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import json
 
+import pulumi
 import pytest
 
-from components.core.function import FunctionSpec
 from components.core.table import build_table
 from components.stream_processor import (
     DynamoDbSource,
@@ -14,21 +14,27 @@ from components.stream_processor import (
     StreamProcessorArgs,
 )
 from system.orders import ORDERS_TABLE
+from tests.specs import spec
 
 MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping"
 
 
+def stack_source(parent) -> KinesisSource:
+    settings = parent.settings
+    return KinesisSource("activity", shards=settings.streams.activity_shards, retention_hours=settings.stream_retention_hours)
+
+
 def kinesis(ctx, parent, **fields):
-    args = StreamProcessorArgs(source=KinesisSource("activity"),
-                               function=FunctionSpec("activity_aggregator", "stream"), **fields)
-    return StreamProcessor("activity", ctx, args)
+    args = StreamProcessorArgs(source=stack_source(parent), function=spec("activity_aggregator", "stream"),
+                               **{**parent.settings.stream_mapping(), **fields}, stack=ctx)
+    return StreamProcessor("activity", args, pulumi.ResourceOptions(parent=parent))
 
 
 def table_stream(ctx, parent, **fields):
     table = build_table(ctx, "orders", ORDERS_TABLE, parent)
-    args = StreamProcessorArgs(source=DynamoDbSource(table), function=FunctionSpec("activity_aggregator", "stream"),
-                               **fields)
-    return StreamProcessor("relay", ctx, args)
+    args = StreamProcessorArgs(source=DynamoDbSource(table), function=spec("activity_aggregator", "stream"),
+                               **{**parent.settings.stream_mapping(), **fields}, stack=ctx)
+    return StreamProcessor("relay", args, pulumi.ResourceOptions(parent=parent))
 
 
 def test_kinesis_stream_dev_provisioned_prod_on_demand_encrypted_with_retention(run_builder) -> None:
@@ -104,13 +110,13 @@ def test_alarms_iterator_age_failures_errors_throttles_and_write_throughput(run_
 @pytest.mark.parametrize(("fields", "message"), [
     ({"starting_position": "AT_TIMESTAMP"}, "starting position"),
     ({"tumbling_window_seconds": 1000}, "tumbling"),
-    ({"function": FunctionSpec("activity_aggregator", "worker")}, "stream"),
+    ({"function": spec("activity_aggregator", "worker")}, "stream"),
 ])
 def test_unsafe_mappings_are_refused(run_builder, fields, message) -> None:
     def build(ctx, parent):
-        values = {"source": KinesisSource("activity"), "function": FunctionSpec("activity_aggregator", "stream"),
-                  **fields}
-        return StreamProcessor("activity", ctx, StreamProcessorArgs(**values))
+        values = {"source": KinesisSource("activity"), "function": spec("activity_aggregator", "stream"),
+                  **fields, "stack": ctx}
+        return StreamProcessor("activity", StreamProcessorArgs(**values), pulumi.ResourceOptions(parent=parent))
 
     with pytest.raises(StreamConfigError, match=message):
         run_builder(build, "dev")
@@ -121,8 +127,9 @@ def test_a_table_without_a_stream_is_refused(run_builder) -> None:
 
     def build(ctx, parent):
         table = build_table(ctx, "plain", replace(ORDERS_TABLE, stream_view_type=None), parent)
-        return StreamProcessor("relay", ctx, StreamProcessorArgs(
-            source=DynamoDbSource(table), function=FunctionSpec("activity_aggregator", "stream")))
+        return StreamProcessor("relay", StreamProcessorArgs(
+            source=DynamoDbSource(table), function=spec("activity_aggregator", "stream"), stack=ctx),
+            pulumi.ResourceOptions(parent=parent))
 
     with pytest.raises(StreamConfigError, match="no stream"):
         run_builder(build, "dev")

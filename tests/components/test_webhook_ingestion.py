@@ -2,24 +2,31 @@ from __future__ import annotations
 
 import json
 
+import pulumi
 import pytest
 
-from components.core.function import FunctionSpec
+from components.runtime import webhook_schema as names
 from components.webhook_ingestion import WebhookConfigError, WebhookIngestion, WebhookIngestionArgs
-from lambdas.shared import webhook_schema as names
 from tests.conftest import PROJECT
+from tests.specs import spec
 
 SECRET_VALUE = "whsec_dGhpcyBpcyBhIHZlcnkgc2VjcmV0IHZhbHVlISE="
+
+
+def stack_webhook_fields(settings) -> dict:
+    webhooks = settings.webhooks
+    return {"batch_size": webhooks.batch_size, "batching_window_seconds": webhooks.batching_window_seconds,
+            "max_concurrency": webhooks.max_concurrency, "signing_secret": webhooks.secrets.get("payments")}
 
 
 def webhook(fifo: bool = False, **fields):
     def build(ctx, parent):
         args = WebhookIngestionArgs(
             source="payments", scheme="standard",
-            worker=FunctionSpec(folder="payments_worker", function_class="worker"),
+            worker=spec(folder="payments_worker", function_class="worker"),
             fifo=fifo, message_group_field="data.account" if fifo else None,
-            signing_secret=ctx.settings.webhooks.secrets.get("payments"), **fields)
-        return WebhookIngestion("payments-webhook", ctx, args)
+            **{**stack_webhook_fields(parent.settings), **fields}, stack=ctx)
+        return WebhookIngestion("payments-webhook", args, pulumi.ResourceOptions(parent=parent))
     return build
 
 
@@ -42,7 +49,7 @@ def test_public_post_route_per_source_on_its_own_api(run_builder) -> None:
 def test_receiver_is_small_and_has_the_documented_environment(run_builder) -> None:
     out = run_builder(webhook(), "dev")
     receiver = functions(out.template)["payments-webhook-receiver"]
-    assert receiver["handler"] == "webhook_receiver.handler.handler"
+    assert receiver["handler"] == "components.runtime.webhook_receiver.handler.handler"
     assert receiver["timeout"] <= 5 and receiver["memorySize"] <= 256
     variables = receiver["environment"]["variables"]
     assert variables[names.SCHEME_ENV] == "standard"
@@ -98,7 +105,7 @@ def test_queue_visibility_fits_the_worker_and_has_a_dlq(run_builder) -> None:
 
 def test_a_secret_config_value_becomes_a_secret_version_stored_as_a_secret(monkeypatch) -> None:
     from components.platform import Platform, stack_provider
-    from components.settings import load_settings
+    from system.settings import load_settings
     from tests.conftest import stack_raw_config
     from tools.mocks import run_mocked
     from tools.template import Template
@@ -108,8 +115,11 @@ def test_a_secret_config_value_becomes_a_secret_version_stored_as_a_secret(monke
 
     def program() -> None:
         settings = load_settings("dev", config, secret_keys=frozenset({key}))
-        platform = Platform("platform", settings, stack_provider(settings))
-        webhook()(platform.context, None)
+        on_provider = pulumi.ResourceOptions(providers=[stack_provider(settings.defaults)])
+        platform = Platform("platform", settings.platform, on_provider)
+        parent = pulumi.ComponentResource("test:index:Harness", "harness", None, on_provider)
+        parent.settings = settings
+        webhook()(platform.stack, parent)
 
     run = run_mocked(program, PROJECT, "dev", config, secret_keys=[key])
     document = run.as_json()
@@ -121,7 +131,7 @@ def test_a_secret_config_value_becomes_a_secret_version_stored_as_a_secret(monke
 
 
 def test_an_unencrypted_secret_in_stack_config_is_refused() -> None:
-    from components.settings import SettingsError
+    from system.settings import SettingsError
     from tests.conftest import settings_for
 
     with pytest.raises(SettingsError, match="--secret"):
@@ -155,13 +165,14 @@ def test_fifo_mode(run_builder) -> None:
     ({"fifo": True}, {}, "message_group_field"),
     ({}, {"webhookMaxConcurrency": 50}, "reserved concurrency"),
     ({"scheme": "hmac"}, {}, "scheme"),
-    ({}, {"webhookBatchSize": 50, "webhookBatchingWindowSeconds": 0}, "BatchingWindow"),
+    ({}, {"webhookBatchSize": 50, "webhookBatchingWindowSeconds": 0}, "batching_window_seconds"),
 ])
 def test_unsafe_sources_are_refused(run_builder, fields, overrides, message) -> None:
     def build(ctx, parent):
         values = {"source": "payments", "scheme": "standard",
-                  "worker": FunctionSpec(folder="payments_worker", function_class="worker"), **fields}
-        return WebhookIngestion("payments-webhook", ctx, WebhookIngestionArgs(**values))
+                  "worker": spec(folder="payments_worker", function_class="worker"),
+                  **stack_webhook_fields(parent.settings), **fields, "stack": ctx}
+        return WebhookIngestion("payments-webhook", WebhookIngestionArgs(**values), pulumi.ResourceOptions(parent=parent))
 
     with pytest.raises(WebhookConfigError, match=message):
         run_builder(build, "dev", **overrides)
@@ -185,22 +196,23 @@ def test_the_stage_comes_after_the_webhook_route_and_publishes_only_its_metrics(
     assert stage["inputs"]["defaultRouteSettings"]["detailedMetricsEnabled"] is False
     assert stage["inputs"]["routeSettings"] == [{
         "routeKey": "POST /webhooks/payments", "detailedMetricsEnabled": True,
-        "throttlingBurstLimit": 200, "throttlingRateLimit": 500}]
+        "throttlingBurstLimit": 50, "throttlingRateLimit": 100}]  # a source's own API has the default throttling
     record = next(r for r in out.run.resources() if r.urn == stage["urn"])
     assert route["urn"] in record.dependencies
 
 
 def test_a_shared_api_already_deployed_is_refused(run_builder) -> None:
     """Its stage could not name the webhook route any more."""
-    from components.core.function import FunctionSpec
     from components.core.http_api import build_http_api
     from components.webhook_ingestion import WebhookConfigError, WebhookIngestion, WebhookIngestionArgs
+    from tests.specs import spec
 
     def build(ctx, parent):
         api = build_http_api(ctx, "plain", parent)
         api.deploy()
-        return WebhookIngestion("hook", ctx, WebhookIngestionArgs(
-            source="payments", scheme="standard", api=api, worker=FunctionSpec("payments_worker", "worker")))
+        return WebhookIngestion("hook", WebhookIngestionArgs(
+            source="payments", scheme="standard", api=api, worker=spec("payments_worker", "worker"), stack=ctx),
+            pulumi.ResourceOptions(parent=parent))
 
     with pytest.raises(WebhookConfigError, match="already deployed"):
         run_builder(build, "dev")

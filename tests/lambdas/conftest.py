@@ -77,7 +77,8 @@ def _projection(attributes: tuple[str, ...] | None) -> dict[str, Any]:
 
 def fresh_import(module: str) -> Any:
     """Import a handler module anew, so its module-level clients are created inside the moto mock."""
-    for name in [m for m in sys.modules if m == module or m.startswith(module.split(".")[0] + ".")]:
+    package = module.rsplit(".", 1)[0]  # the handler's folder: orders_api, components.runtime.webhook_receiver
+    for name in [m for m in sys.modules if m == module or m.startswith(package + ".")]:
         del sys.modules[name]
     return importlib.import_module(module)
 

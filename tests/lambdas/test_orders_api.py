@@ -9,7 +9,7 @@ from typing import Any
 import boto3
 import pytest
 
-from lambdas.shared import idempotency_schema as idem
+from components.runtime import idempotency_schema as idem
 from lambdas.shared import orders_schema as schema
 from system.orders import IDEMPOTENCY_TABLE, ORDERS_TABLE
 from tests.lambdas.conftest import REGION, create_table, fresh_import

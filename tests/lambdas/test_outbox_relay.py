@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 import boto3
 import pytest
 
-from lambdas.shared.stream_schema import EVENT_BUS_ENV, ON_FAILURE_QUEUE_URL_ENV
+from components.runtime.stream_schema import ON_FAILURE_QUEUE_URL_ENV
+from shared.orders_schema import EVENT_BUS_ENV
 from system.outbox import OUTBOX_INSERTS
 from tests.lambdas.conftest import REGION, fresh_import
 from tests.lambdas.orders_fixtures import TABLE, cancel, orders_table, pay, place

@@ -10,7 +10,7 @@ import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
 from components.core.table import idempotency_table
-from lambdas.shared import idempotency_schema as idem
+from components.runtime import idempotency_schema as idem
 from lambdas.shared import orders_schema as schema
 from system.orders import ORDERS_TABLE
 from tests.lambdas.conftest import REGION, create_table, fresh_import
@@ -187,7 +187,7 @@ def test_poison_reaches_the_dlq_after_max_receive_count(worker) -> None:
 
 
 def test_the_base64_envelope_the_receiver_sends_is_applied(worker) -> None:
-    from lambdas.shared.webhook_schema import envelope
+    from components.runtime.webhook_schema import envelope
 
     order_id = put_order()
     payload = json.dumps({"type": "payment.succeeded", "data": {"orderId": order_id, "paymentId": "pay-b",
@@ -200,7 +200,7 @@ def test_the_base64_envelope_the_receiver_sends_is_applied(worker) -> None:
 @pytest.mark.parametrize("payload", [b'{"type":"payment.succeeded","data":{"x":"\xff"}}', b"not json", b""])
 def test_signed_bytes_that_are_not_a_utf8_json_event_are_poison(worker, payload) -> None:
     """They fail until the queue dead-letters them: kept for an operator, never dropped."""
-    from lambdas.shared.webhook_schema import envelope
+    from components.runtime.webhook_schema import envelope
 
     good = put_order()
     bodies = [envelope("wh-bad", "payments", 1, base64.b64encode(payload).decode()),

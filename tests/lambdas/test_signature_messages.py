@@ -8,7 +8,8 @@ import hmac
 import time
 
 import pytest
-from webhook_receiver.signatures import (
+
+from components.runtime.webhook_receiver.signatures import (
     MalformedRequestError,
     VerificationError,
     _matches,
@@ -16,7 +17,6 @@ from webhook_receiver.signatures import (
     standard_key,
     verify,
 )
-
 from tests.lambdas.test_webhook_receiver import SECRET
 
 NOW = int(time.time())

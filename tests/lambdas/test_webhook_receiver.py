@@ -8,9 +8,9 @@ import time
 import boto3
 import pytest
 from aws_lambda_powertools.utilities import parameters
-from webhook_receiver.signatures import sign_github, sign_standard, sign_stripe
 
-from lambdas.shared import webhook_schema as names
+from components.runtime import webhook_schema as names
+from components.runtime.webhook_receiver.signatures import sign_github, sign_standard, sign_stripe
 from tests.lambdas.conftest import REGION, fresh_import
 from tests.lambdas.http_events import http_event, parse
 
@@ -37,7 +37,7 @@ def receiver(aws, monkeypatch, lambda_context):
             monkeypatch.setenv(names.MESSAGE_GROUP_FIELD_ENV, "data.account")
         else:
             monkeypatch.delenv(names.MESSAGE_GROUP_FIELD_ENV, raising=False)
-        module = fresh_import("webhook_receiver.handler")
+        module = fresh_import("components.runtime.webhook_receiver.handler")
 
         def call(headers: dict[str, str], body: str | bytes = BODY, **kwargs):
             event = http_event("POST", "/webhooks/payments", raw_body=body, headers=headers, **kwargs)
@@ -174,7 +174,7 @@ def test_a_debug_run_logs_no_secret_and_no_response_body(receiver, monkeypatch, 
     caplog.set_level(logging.DEBUG)
     for name in ("botocore", "urllib3"):  # as a fresh runtime leaves them: inheriting the root's level
         logging.getLogger(name).setLevel(logging.NOTSET)
-    sys.modules.pop("shared.observability", None)  # a cold start imports it anew
+    sys.modules.pop("components.runtime.observability", None)  # a cold start imports it anew
     call = receiver()
     assert logging.getLogger("botocore").getEffectiveLevel() >= logging.INFO  # the handler's import quieted it
     caplog.clear()

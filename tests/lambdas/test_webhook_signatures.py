@@ -8,7 +8,8 @@ import hashlib
 import hmac
 
 import pytest
-from webhook_receiver.signatures import (
+
+from components.runtime.webhook_receiver.signatures import (
     MalformedRequestError,
     VerificationError,
     sign_standard,

@@ -8,8 +8,8 @@ import json
 import boto3
 import pytest
 
+from components.runtime.stream_schema import ON_FAILURE_QUEUE_URL_ENV
 from lambdas.shared import activity_schema as schema
-from lambdas.shared.stream_schema import ON_FAILURE_QUEUE_URL_ENV
 from system.analytics import AGGREGATES_TABLE
 from tests.lambdas.conftest import REGION, create_table, fresh_import
 from tests.lambdas.test_activity_aggregator import SHARD, TABLE, activity, record, totals

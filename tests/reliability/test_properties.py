@@ -110,7 +110,8 @@ def test_the_aggregator_never_raises_on_any_record(aggregator, payloads, sequenc
                                        st.text(max_size=20).map(lambda t: {"S": t}) | st.just({"NULL": True}) |
                                        st.just({"M": {}}), max_size=8), min_size=1, max_size=4))
 def test_the_outbox_relay_never_raises_on_any_stream_record(aws, monkeypatch, lambda_context, images) -> None:
-    from lambdas.shared.stream_schema import EVENT_BUS_ENV, ON_FAILURE_QUEUE_URL_ENV
+    from components.runtime.stream_schema import ON_FAILURE_QUEUE_URL_ENV
+    from lambdas.shared.orders_schema import EVENT_BUS_ENV
     from tests.lambdas.conftest import fresh_import
 
     sqs = boto3.client("sqs", region_name=REGION)

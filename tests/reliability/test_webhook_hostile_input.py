@@ -11,7 +11,9 @@ import json
 import time
 
 import pytest
-from webhook_receiver.signatures import (
+
+from components.runtime import webhook_schema as names
+from components.runtime.webhook_receiver.signatures import (
     MalformedRequestError,
     sign_github,
     sign_standard,
@@ -19,8 +21,6 @@ from webhook_receiver.signatures import (
     standard_key,
     verify,
 )
-
-from lambdas.shared import webhook_schema as names
 from tests.lambdas.test_webhook_receiver import SECRET, receiver, standard_headers  # noqa: F401 - the fixture
 
 SQS_LIMIT = 262_144

@@ -85,7 +85,7 @@ def test_power_tuning_strategies() -> None:
 
 
 def test_workload_errors_name_the_key() -> None:
-    from components.settings import SettingsError
+    from system.settings import SettingsError
     from tests.conftest import settings_for
 
     with pytest.raises(SettingsError, match=r"unknown section 'fuctions'.*did you mean 'functions'"):

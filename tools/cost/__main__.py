@@ -15,7 +15,7 @@ import json
 import sys
 from collections import defaultdict
 
-from components.settings import MEMORY_RANGE_MB
+from system.settings import MEMORY_RANGE_MB
 from tools.cost import prices as p
 from tools.cost.model import _function_volume, estimate, free_tier_credit, pick_memory, workload_problems
 from tools.jsonfile import load_json
@@ -95,7 +95,7 @@ def recommendations(stack: str, template: Template, settings: object, measured: 
 
 
 def main(argv: list[str] | None = None) -> int:
-    from components.settings import SettingsError
+    from system.settings import SettingsError
 
     parser = argparse.ArgumentParser(prog="python -m tools.cost", description=__doc__.splitlines()[0])
     parser.add_argument("stack")

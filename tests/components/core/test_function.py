@@ -15,7 +15,7 @@ FUNCTION = "aws:lambda/function:Function"
 def build_sample(lambdas_root: Path, **spec_fields: object):
     def build(ctx, parent):
         spec = FunctionSpec(folder="sample", function_class=spec_fields.pop("function_class", "worker"),
-                            lambdas_root=lambdas_root, **spec_fields)
+                            code_root=lambdas_root, shared=("shared",), **spec_fields)
         return build_function(ctx, "sample", spec, parent)
 
     return build
@@ -132,7 +132,7 @@ def test_missing_handler_folder_is_a_clear_error_before_registration(run_builder
 
     def build(ctx, parent):
         return build_function(ctx, "missing", FunctionSpec(folder="nope", function_class="worker",
-                                                           lambdas_root=lambdas_root), parent)
+                                                           code_root=lambdas_root), parent)
 
     with pytest.raises(FunctionCodeError, match=r"no handler\.py"):
         run_builder(build, "dev")
@@ -171,7 +171,7 @@ def test_stack_setting_overrides_one_functions_memory(run_builder, lambdas_root)
 
 
 def test_bad_memory_overrides_are_settings_errors() -> None:
-    from components.settings import SettingsError
+    from system.settings import SettingsError
     from tests.conftest import settings_for
 
     with pytest.raises(SettingsError, match=r"functionMemoryMb\.api-orders"):

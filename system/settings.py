@@ -17,30 +17,38 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from components.core.bounds import bounds
+from components.core.defaults import (
+    ARCHITECTURES,
+    FUNCTION_CLASSES,
+    LOG_LEVELS,
+    LOG_RETENTION_DAYS,
+    MAX_API_TIMEOUT_SECONDS,
+    MAX_TIMEOUT_SECONDS,
+    MEMORY_RANGE_MB,
+    SUPPORTED_RUNTIMES,
+    AlarmSettings,
+    AlertSettings,
+    DynamoDbSettings,
+    FunctionProfile,
+    StackDefaults,
+)
+from components.core.errors import ComponentConfigError
+from components.core.http_api import HttpApiSpec, JwtAuthorizer
+from components.fan_out import FanOutArgs
+from components.platform import PlatformArgs
+from components.scheduled_job import ScheduledJobArgs
+from components.stream_processor import KinesisSource, StreamProcessorArgs
+from components.webhook_ingestion import SecretValue, WebhookIngestionArgs
+
 PROJECT_FILE = Path(__file__).resolve().parent.parent / "Pulumi.yaml"
 
-FUNCTION_CLASSES = ("api", "worker", "stream", "job")
-ARCHITECTURES = ("arm64", "x86_64")
-# Lambda python runtimes that are neither deprecated nor blocked (python3.10 reached end of support in 2026).
-SUPPORTED_RUNTIMES = ("python3.11", "python3.12", "python3.13", "python3.14")
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
-# CloudWatch Logs PutRetentionPolicy accepts only these values.
-LOG_RETENTION_DAYS = (
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
-    3288, 3653,
-)
-MEMORY_RANGE_MB = (128, 10240)
-MAX_TIMEOUT_SECONDS = 900
-# API Gateway's integration timeout is 30 s; a function must answer before it.
-MAX_API_TIMEOUT_SECONDS = 29
-# Lambda PutFunctionEventInvokeConfig: MaximumEventAgeInSeconds is 60-21600 (botocore's lambda model).
-MAX_ASYNC_EVENT_AGE_SECONDS = 21600
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _NAME = re.compile(r"^[a-z][a-z0-9-]{1,30}$")
 
 
-class SettingsError(ValueError):
+class SettingsError(ComponentConfigError):
     """Every problem found in a stack's settings, one line per bad key."""
 
     def __init__(self, stack: str, problems: list[tuple[str, str]]) -> None:
@@ -48,32 +56,6 @@ class SettingsError(ValueError):
         self.problems = problems
         lines = "\n".join(f"  - {key}: {why}" for key, why in problems)
         super().__init__(f"invalid settings for stack '{stack}' ({len(problems)} problem(s)):\n{lines}")
-
-
-@dataclass(frozen=True)
-class FunctionProfile:
-    """Sizing of one class of functions (api, worker, stream, job)."""
-
-    memory_mb: int
-    timeout_seconds: int
-    reserved_concurrency: int | None = None
-    provisioned_concurrency: int = 0
-
-
-@dataclass(frozen=True)
-class AlarmSettings:
-    period_seconds: int
-    evaluation_periods: int
-    datapoints_to_alarm: int
-    errors_threshold: int
-    throttles_threshold: int
-    duration_percent_of_timeout: int
-    queue_age_seconds: int
-    iterator_age_ms: int
-    api_5xx_rate_percent: int
-    api_4xx_rate_percent: int
-    api_latency_p90_ms: int
-    dynamodb_throttles_threshold: int
 
 
 @dataclass(frozen=True)
@@ -86,16 +68,6 @@ class ApiSettings:
     public_in_production: bool = False
     caller_claim: str = "sub"
     operator_scope: str = ""
-
-
-@dataclass(frozen=True)
-class SecretValue:
-    """A config secret; components wrap it in ``pulumi.Output.secret`` where they use it."""
-
-    value: str = field(repr=False)
-
-    def __repr__(self) -> str:
-        return "SecretValue([secret])"
 
 
 @dataclass(frozen=True)
@@ -134,24 +106,6 @@ class JobSettings:
 
 
 @dataclass(frozen=True)
-class AlertSettings:
-    """Critical alarms go to ``emails`` and ``https_endpoints``; warnings too, unless
-    ``separate_warning_topic`` routes them to ``warning_emails``."""
-
-    emails: tuple[str, ...] = ()
-    https_endpoints: tuple[str, ...] = ()
-    separate_warning_topic: bool = False
-    warning_emails: tuple[str, ...] = ()
-    account_concurrency_limit: int = 1000
-
-
-@dataclass(frozen=True)
-class DynamoDbSettings:
-    deletion_protection: bool
-    point_in_time_recovery: bool
-
-
-@dataclass(frozen=True)
 class Settings:
     project: str
     stack: str
@@ -186,10 +140,6 @@ class Settings:
     owns_account_alarms: bool = True
 
     @property
-    def environment(self) -> str:
-        return self.stack
-
-    @property
     def tags(self) -> dict[str, str]:
         """Default tags every resource carries through the stack's provider."""
         return {
@@ -201,12 +151,40 @@ class Settings:
         }
 
     def profile(self, function_class: str) -> FunctionProfile:
-        try:
-            return self.profiles[function_class]
-        except KeyError:
-            raise ValueError(
-                f"unknown function class '{function_class}'; expected one of {', '.join(FUNCTION_CLASSES)}"
-            ) from None
+        return self.defaults.profile(function_class)
+
+    @property
+    def defaults(self) -> StackDefaults:
+        """What every component of the stack shares (the library's one stack-wide object)."""
+        return StackDefaults(
+            service=self.service, stack=self.stack, region=self.region, production=self.production,
+            architecture=self.architecture, runtime=self.runtime, powertools_layer_version=self.powertools_layer_version,
+            log_retention_days=self.log_retention_days, log_level=self.log_level, profiles=self.profiles,
+            function_memory_mb=self.function_memory_mb, concurrency_reservations=self.concurrency_reservations,
+            queue_max_receive_count=self.queue_max_receive_count, idempotency_ttl_seconds=self.idempotency_ttl_seconds,
+            dynamodb=self.dynamodb, alarms=self.alarms, alerts=self.alerts, tags=self.tags,
+        )
+
+    @property
+    def platform(self) -> PlatformArgs:
+        return PlatformArgs(defaults=self.defaults, event_archive_retention_days=self.event_archive_retention_days,
+                            account_alarms=self.owns_account_alarms)
+
+    @property
+    def http_api(self) -> HttpApiSpec:
+        """The orders API's CORS, throttling and JWT authorizer."""
+        api = self.api
+        jwt = JwtAuthorizer(api.jwt_issuer, api.jwt_audience) if api.jwt_issuer else None
+        return HttpApiSpec(cors_allow_origins=api.cors_allow_origins, throttling_burst_limit=api.throttling_burst_limit,
+                           throttling_rate_limit=api.throttling_rate_limit, jwt=jwt)
+
+    def stream_mapping(self) -> dict[str, int]:
+        """The stack's stream mapping settings, for every StreamProcessor of the system."""
+        streams = self.streams
+        return {"batch_size": streams.batch_size, "batching_window_seconds": streams.batching_window_seconds,
+                "parallelization_factor": streams.parallelization_factor,
+                "maximum_retry_attempts": streams.maximum_retry_attempts,
+                "maximum_record_age_seconds": streams.maximum_record_age_seconds}
 
 
 @dataclass(frozen=True)
@@ -322,6 +300,10 @@ class _Collector:
         if value is not None and not low <= value <= high:
             self.problem(name, f"must be between {low} and {high}{unit} (got {value})")
         return value
+
+    def within(self, name: str, args_class: type, field_name: str) -> int | None:
+        """A setting that becomes a component's bounded args field: checked against that field's range."""
+        return self.between(name, *bounds(args_class, field_name))
 
     def positive(self, name: str) -> int | None:
         value = self.value(name)
@@ -441,8 +423,8 @@ def load_settings(
         deletion_protection=c.value("dynamodbDeletionProtection"),
         point_in_time_recovery=c.value("dynamodbPointInTimeRecovery"),
     )
-    archive_days = c.between("eventArchiveRetentionDays", 1, 3650, " days")
-    stream_hours = c.between("streamRetentionHours", 24, 8760, " hours")
+    archive_days = c.within("eventArchiveRetentionDays", PlatformArgs, "event_archive_retention_days")
+    stream_hours = c.within("streamRetentionHours", KinesisSource, "retention_hours")
     alarms = _alarms(c)
     api = _api(c, production)
     idempotency_ttl = c.between("idempotencyTtlSeconds", 60, 7 * 24 * 3600, " seconds")
@@ -451,18 +433,17 @@ def load_settings(
     events = EventSettings(
         # EventBridge targets take up to 86400 s, but the same age bounds the Lambda subscribers'
         # async retries (FunctionEventInvokeConfig), which AWS caps at 21600 s.
-        maximum_event_age_seconds=c.between("eventTargetMaximumEventAgeSeconds", 60, MAX_ASYNC_EVENT_AGE_SECONDS,
-                                            " seconds (a Lambda subscriber's async event age is at most 6 hours)"),
-        maximum_retry_attempts=c.between("eventTargetMaximumRetryAttempts", 0, 185),
+        maximum_event_age_seconds=c.within("eventTargetMaximumEventAgeSeconds", FanOutArgs, "maximum_event_age_seconds"),
+        maximum_retry_attempts=c.within("eventTargetMaximumRetryAttempts", FanOutArgs, "maximum_retry_attempts"),
         high_value_order_threshold=c.positive("highValueOrderThreshold"),
     )
     streams = StreamSettings(
-        activity_shards=c.between("activityStreamShards", 0, 500),
-        batch_size=c.between("streamBatchSize", 1, 10000),
-        batching_window_seconds=c.between("streamBatchingWindowSeconds", 0, 300, " seconds"),
-        parallelization_factor=c.between("streamParallelizationFactor", 1, 10),
-        maximum_retry_attempts=c.between("streamMaximumRetryAttempts", 0, 100),
-        maximum_record_age_seconds=c.between("streamMaximumRecordAgeSeconds", 60, 604800, " seconds"),
+        activity_shards=c.within("activityStreamShards", KinesisSource, "shards"),
+        batch_size=c.within("streamBatchSize", StreamProcessorArgs, "batch_size"),
+        batching_window_seconds=c.within("streamBatchingWindowSeconds", StreamProcessorArgs, "batching_window_seconds"),
+        parallelization_factor=c.within("streamParallelizationFactor", StreamProcessorArgs, "parallelization_factor"),
+        maximum_retry_attempts=c.within("streamMaximumRetryAttempts", StreamProcessorArgs, "maximum_retry_attempts"),
+        maximum_record_age_seconds=c.within("streamMaximumRecordAgeSeconds", StreamProcessorArgs, "maximum_record_age_seconds"),
     )
     alerts = _alerts(c, production)
     workload = _workload(c)
@@ -569,8 +550,8 @@ def _alarms(c: _Collector) -> AlarmSettings:
 
 
 def _api(c: _Collector, production: bool | None = False) -> ApiSettings:
-    burst = c.between("apiThrottlingBurstLimit", 1, 5000)
-    rate = c.between("apiThrottlingRateLimit", 1, 10000, " requests/s")
+    burst = c.within("apiThrottlingBurstLimit", HttpApiSpec, "throttling_burst_limit")
+    rate = c.within("apiThrottlingRateLimit", HttpApiSpec, "throttling_rate_limit")
     origins = c.value("apiCorsAllowOrigins") or []
     for index, origin in enumerate(origins):
         if origin != "*" and not re.match(r"^https?://[^/\s]+$", origin):
@@ -603,9 +584,9 @@ WEBHOOK_SOURCES = ("payments",)
 
 
 def _webhooks(c: _Collector) -> WebhookSettings:
-    batch = c.between("webhookBatchSize", 1, 10000)
-    window = c.between("webhookBatchingWindowSeconds", 0, 300, " seconds")
-    concurrency = c.between("webhookMaxConcurrency", 2, 1000)
+    batch = c.within("webhookBatchSize", WebhookIngestionArgs, "batch_size")
+    window = c.within("webhookBatchingWindowSeconds", WebhookIngestionArgs, "batching_window_seconds")
+    concurrency = c.within("webhookMaxConcurrency", WebhookIngestionArgs, "max_concurrency")
     secrets = {}
     for source in WEBHOOK_SOURCES:
         key = f"{source}WebhookSecret"
@@ -635,8 +616,8 @@ def _jobs(c: _Collector) -> JobSettings:
         time_zone=zone,
         disabled=tuple(c.value("disabledJobs") or ()),
         expire_unpaid_after_minutes=c.between("expireUnpaidOrdersAfterMinutes", 5, 7 * 24 * 60, " minutes"),
-        maximum_event_age_seconds=c.between("schedulerMaximumEventAgeSeconds", 60, 86400, " seconds"),
-        maximum_retry_attempts=c.between("schedulerMaximumRetryAttempts", 0, 185),
+        maximum_event_age_seconds=c.within("schedulerMaximumEventAgeSeconds", ScheduledJobArgs, "maximum_event_age_seconds"),
+        maximum_retry_attempts=c.within("schedulerMaximumRetryAttempts", ScheduledJobArgs, "maximum_retry_attempts"),
     )
 
 

@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from shared.webhook_schema import MAX_ID_CHARS, TOLERANCE_SECONDS
+from components.runtime.webhook_schema import MAX_ID_CHARS, TOLERANCE_SECONDS
 
 # Unix seconds as ASCII digits only: str.isdigit() accepts "²" and int() refuses more than 4,300
 # digits, both of which would be a 500; twelve digits reach the year 33658.

@@ -23,9 +23,10 @@ from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterEr
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
-from shared.http import error_result
-from shared.observability import logger, metrics, tracer
-from shared.webhook_schema import (
+from components.runtime.http import error_result
+from components.runtime.observability import logger, metrics, observed
+from components.runtime.webhook_receiver.signatures import MalformedRequestError, VerificationError, Verified, verify
+from components.runtime.webhook_schema import (
     MAX_BODY_BYTES,
     MESSAGE_GROUP_FIELD_ENV,
     QUEUE_URL_ENV,
@@ -34,7 +35,6 @@ from shared.webhook_schema import (
     SOURCE_ENV,
     envelope,
 )
-from webhook_receiver.signatures import MalformedRequestError, VerificationError, Verified, verify
 
 SECRET_MAX_AGE_SECONDS = 300
 # A verification miss refetches the secret (a rotation takes effect at once), but at most this
@@ -118,9 +118,7 @@ def message_group_id(body: bytes) -> str:
     return group if _GROUP_ID.fullmatch(group) else SOURCE
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@observed
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     try:

@@ -1,7 +1,8 @@
-"""Names a stream processor's infrastructure and handler agree on."""
+"""Names a StreamProcessor tells the function it connects (its environment) and the handler reads."""
 
 from __future__ import annotations
 
 # The processor's on-failure queue: where a record that can never be processed is parked, whole.
 ON_FAILURE_QUEUE_URL_ENV = "ON_FAILURE_QUEUE_URL"
-EVENT_BUS_ENV = "EVENT_BUS_NAME"
+
+__all__ = ["ON_FAILURE_QUEUE_URL_ENV"]

@@ -1,4 +1,4 @@
-"""The shared Powertools logger, tracer and metrics.
+"""The Powertools logger, tracer and metrics every handler shares, and the one decorator that applies them.
 
 Service name, metrics namespace and log level come from the environment the function builder
 sets (POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE, POWERTOOLS_LOG_LEVEL).
@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
+from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
@@ -30,4 +32,19 @@ logger = Logger()
 tracer = Tracer(patch_modules=("botocore",))
 metrics = Metrics()
 
-__all__ = ["logger", "metrics", "tracer"]
+
+
+def observed(handler: Callable[..., Any] | None = None, *, correlation_id_path: str | None = None,
+             capture_cold_start_metric: bool = False) -> Any:
+    """The one decorator of every handler: Lambda context in the logs (and a correlation id from
+    ``correlation_id_path``), a trace of the invocation, and metrics flushed at the end."""
+
+    def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
+        wrapped = metrics.log_metrics(function, capture_cold_start_metric=capture_cold_start_metric)
+        wrapped = tracer.capture_lambda_handler(wrapped)
+        return logger.inject_lambda_context(wrapped, correlation_id_path=correlation_id_path)
+
+    return decorate(handler) if handler is not None else decorate
+
+
+__all__ = ["QUIET_LIBRARIES", "logger", "metrics", "observed", "quiet_library_loggers", "tracer"]
