@@ -9,7 +9,6 @@ mandatory, warnings advisory. Values unknown at preview (None or "[unknown]") ne
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -153,6 +152,7 @@ def _throttling(inputs: Mapping[str, Any]) -> str | None:
 # Twins of components' names (the pack runs without the components; a test pins them equal).
 AUTHENTICATED_BY = "authenticated by "  # components/core/http_api.py: a route that checks its callers itself
 COMPOSITE_INPUT_TAG = "composite-input"  # components/core/alarms.py: heard through its composite
+DEAD_LETTER_TAG = {"queue-role": "dead-letter"}  # components/core/queue.py: every dead-letter queue carries it
 
 
 def _authorizer(inputs: Mapping[str, Any]) -> str | None:
@@ -169,9 +169,9 @@ def _queue_redrive(inputs: Mapping[str, Any]) -> str | None:
 
 
 def _is_dlq(inputs: Mapping[str, Any]) -> bool:
-    # Our builders name dead-letter queues *-dlq / *-failures; their policy is a redrive *allow* policy.
-    name = str(inputs.get("name", ""))
-    return bool(re.search(r"-(dlq|failures)(\.fifo)?$", name))
+    # The builders tag every dead-letter queue (its policy is a redrive *allow* policy, not a redrive policy).
+    tags = inputs.get("tags") or {}
+    return isinstance(tags, Mapping) and all(tags.get(k) == v for k, v in DEAD_LETTER_TAG.items())
 
 
 def _queue_encryption(inputs: Mapping[str, Any]) -> str | None:

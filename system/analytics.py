@@ -21,7 +21,8 @@ def activity_args(settings: Settings, stack: StackContext) -> StreamProcessorArg
     return StreamProcessorArgs(
         source=KinesisSource("activity", shards=settings.streams.activity_shards,
                              retention_hours=settings.stream_retention_hours),
-        function=app_function("activity_aggregator", "Counts activity and sums order value per window and type"),
+        function=app_function("activity_aggregator", "Counts activity and sums order value per window and type",
+                              environment={schema.WINDOW_SECONDS_ENV: str(schema.DEFAULT_WINDOW_SECONDS)}),
         **settings.stream_mapping(),
         stack=stack,
         keeps_shard_state=True,  # per-shard checkpoint: one batch per shard at a time

@@ -14,6 +14,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from components.runtime.idempotency_schema import IDEMPOTENCY_TTL_FALLBACK_SECONDS
+
 __all__ = [
     "ARCHITECTURES",
     "FUNCTION_CLASSES",
@@ -134,7 +136,8 @@ class StackDefaults:
     concurrency_reservations: bool = True
     """@default True; False in sandbox accounts: nothing reserved or provisioned anywhere."""
     queue_max_receive_count: int = 5
-    idempotency_ttl_seconds: int = 3600
+    idempotency_ttl_seconds: int = IDEMPOTENCY_TTL_FALLBACK_SECONDS
+    """@default 3600: how long handled requests and webhooks are remembered (replays within it are no-ops)."""
     dynamodb: DynamoDbSettings = field(default_factory=DynamoDbSettings)
     alarms: AlarmSettings = field(default_factory=AlarmSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)

@@ -4,6 +4,22 @@ from __future__ import annotations
 
 import json
 
+__all__ = [
+    "ENVELOPE_ENCODING",
+    "ENVELOPE_FIELDS",
+    "MAX_BODY_BYTES",
+    "MAX_ID_CHARS",
+    "MESSAGE_GROUP_FIELD_ENV",
+    "PATH_PREFIX",
+    "QUEUE_URL_ENV",
+    "SCHEMES",
+    "SCHEME_ENV",
+    "SECRET_ARN_ENV",
+    "SOURCE_ENV",
+    "TOLERANCE_SECONDS",
+    "envelope",
+]
+
 # Receiver environment, set by components/webhook_ingestion.py.
 SCHEME_ENV = "WEBHOOK_SCHEME"
 SECRET_ARN_ENV = "WEBHOOK_SECRET_ARN"

@@ -23,7 +23,7 @@ from components.runtime.observability import observed
 from shared.activity_schema import ACTIVITY_STREAM_ENV
 from shared.contracts import ORDER_EVENTS
 from shared.money import amount_text
-from shared.orders_schema import ORDERS_TABLE_ENV
+from shared.orders_schema import ORDERS_TABLE_ENV, PARTITION_KEY, SORT_KEY
 from shared.subscriber import event_id, sqs_batch
 
 dynamodb = boto3.client("dynamodb")
@@ -54,7 +54,7 @@ def claim(key: dict[str, Any]) -> bool:
 
 def forward(name: str, detail: Any, event: dict[str, Any]) -> None:
     identifier = event_id(detail, event)
-    key = {"pk": {"S": f"SEEN#analytics#{identifier}"}, "sk": {"S": "SEEN"}}
+    key = {PARTITION_KEY: {"S": f"SEEN#analytics#{identifier}"}, SORT_KEY: {"S": "SEEN"}}
     if not claim(key):
         return
     amount = getattr(detail, "totalAmount", None)

@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from components.runtime.observability import logger, observed
 from shared.contracts import parse
 from shared.dynamo import to_dynamo
-from shared.orders_schema import ORDERS_TABLE_ENV
+from shared.orders_schema import ORDERS_TABLE_ENV, PARTITION_KEY, SORT_KEY
 from shared.subscriber import put_once
 
 dynamodb = boto3.client("dynamodb")
@@ -23,7 +23,7 @@ TABLE = os.environ[ORDERS_TABLE_ENV]
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     _, detail = parse(event, ("OrderPlaced",))
     opened = put_once(dynamodb, TABLE, to_dynamo({
-        "pk": f"REVIEW#{detail.orderId}", "sk": "REVIEW", "entity": "review", "orderId": detail.orderId,
+        PARTITION_KEY: f"REVIEW#{detail.orderId}", SORT_KEY: "REVIEW", "entity": "review", "orderId": detail.orderId,
         "totalAmount": detail.totalAmount, "currency": detail.currency, "status": "OPEN",
     }))
     logger.info("high-value review", extra={"orderId": detail.orderId, "opened": opened})

@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from components.runtime.observability import logger, observed
 from shared.contracts import ORDER_EVENTS
 from shared.dynamo import to_dynamo
-from shared.orders_schema import ORDERS_TABLE_ENV
+from shared.orders_schema import ORDERS_TABLE_ENV, PARTITION_KEY, SORT_KEY
 from shared.subscriber import event_id, put_once, sqs_batch
 
 dynamodb = boto3.client("dynamodb")
@@ -21,7 +21,7 @@ TABLE = os.environ[ORDERS_TABLE_ENV]
 def notify(name: str, detail: Any, event: dict[str, Any]) -> None:
     key = event_id(detail, event)
     created = put_once(dynamodb, TABLE, to_dynamo({
-        "pk": f"NOTIFY#{key}", "sk": "NOTIFICATION", "entity": "notification", "template": name,
+        PARTITION_KEY: f"NOTIFY#{key}", SORT_KEY: "NOTIFICATION", "entity": "notification", "template": name,
         "orderId": detail.orderId, "status": "TO_SEND", "eventTime": detail.occurredAt,
     }))
     logger.info("notification recorded" if created else "notification already recorded",

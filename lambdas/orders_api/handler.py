@@ -24,7 +24,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from components.runtime.idempotency_schema import IDEMPOTENCY_TABLE_ENV, IDEMPOTENCY_TTL_ENV
+from components.runtime.idempotency_schema import IDEMPOTENCY_TABLE_ENV
+from components.runtime.idempotency_schema import ttl_seconds as idempotency_ttl_seconds
 from components.runtime.observability import logger, metrics, observed
 from orders_api.caller import Caller, UnauthenticatedError, caller_of
 from orders_api.ids import CUSTOMER_ID, ORDER_ID
@@ -133,7 +134,7 @@ def idempotent_place_order() -> tuple[Callable[..., dict[str, Any]], Any]:
         # A key is the caller's own: the same key from another customer is another request.
         event_key_jmespath="[customer, idempotencyKey]",
         payload_validation_jmespath="order",
-        expires_after_seconds=int(os.environ.get(IDEMPOTENCY_TTL_ENV, "3600")),
+        expires_after_seconds=idempotency_ttl_seconds(),
     )
     persistence = DynamoDBPersistenceLayer(table_name=os.environ[IDEMPOTENCY_TABLE_ENV], boto3_client=dynamodb)
 

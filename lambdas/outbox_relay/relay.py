@@ -17,6 +17,7 @@ from typing import Any
 
 from shared.dynamo import from_dynamo
 from shared.money import amount_text
+from shared.orders_schema import PARTITION_KEY
 
 MAX_ENTRIES = 10
 
@@ -49,7 +50,7 @@ def entry(record: dict[str, Any], bus_name: str) -> tuple[str, dict[str, Any]]:
             raise ValueError("not an outbox item")
         detail = {**image["detail"], "eventId": image["eventId"]}
         occurred = datetime.fromisoformat(image["occurredAt"].replace("Z", "+00:00"))
-        return image["pk"], {
+        return image[PARTITION_KEY], {
             "Source": image["source"],
             "DetailType": image["eventType"],
             "Detail": json.dumps(detail, default=_json_default),

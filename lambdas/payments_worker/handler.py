@@ -22,7 +22,8 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from components.runtime.idempotency_schema import IDEMPOTENCY_TABLE_ENV, IDEMPOTENCY_TTL_ENV
+from components.runtime.idempotency_schema import IDEMPOTENCY_TABLE_ENV
+from components.runtime.idempotency_schema import ttl_seconds as idempotency_ttl_seconds
 from components.runtime.observability import logger, metrics, observed
 from payments_worker.payments import PaymentsLedger, parse_message
 from shared.orders_schema import ORDERS_TABLE_ENV, PAYMENT_EXCEPTIONS_METRIC
@@ -32,7 +33,7 @@ ledger = PaymentsLedger(dynamodb, os.environ[ORDERS_TABLE_ENV])
 processor = BatchProcessor(event_type=EventType.SQS)
 idempotency_config = IdempotencyConfig(
     event_key_jmespath="id",
-    expires_after_seconds=int(os.environ.get(IDEMPOTENCY_TTL_ENV, "86400")),
+    expires_after_seconds=idempotency_ttl_seconds(),
 )
 persistence = DynamoDBPersistenceLayer(table_name=os.environ[IDEMPOTENCY_TABLE_ENV], boto3_client=dynamodb)
 

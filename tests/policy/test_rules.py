@@ -43,7 +43,7 @@ CASES = [
     ("A5", "aws:apigatewayv2/route:Route", {"routeKey": "GET /x", "authorizationType": "NONE"},
      {"routeKey": "GET /x", "authorizationType": "JWT"}),
     ("Q1", "aws:sqs/queue:Queue", {"name": "orders-dev-work", "sqsManagedSseEnabled": True},
-     {"name": "orders-dev-work-dlq", "sqsManagedSseEnabled": True}),
+     {"name": "orders-dev-work-dlq", "sqsManagedSseEnabled": True, "tags": {"queue-role": "dead-letter"}}),
     ("Q2", "aws:sqs/queue:Queue", {"name": "q-dlq"}, {"name": "q-dlq", "sqsManagedSseEnabled": True}),
     ("Q3", "aws:sqs/queuePolicy:QueuePolicy", {"policy": policy({"Effect": "Allow", "Action": "sqs:SendMessage"})},
      {"policy": policy(TLS_DENY)}),
@@ -106,7 +106,7 @@ def alarm(namespace: str, metric: str, **dimensions) -> dict:
 def test_g1_functions_and_queues_need_their_alarms() -> None:
     function = resource("aws:lambda/function:Function", "f", name="fn")
     queue = resource("aws:sqs/queue:Queue", "q", name="work")
-    dlq = resource("aws:sqs/queue:Queue", "d", name="work-dlq")
+    dlq = resource("aws:sqs/queue:Queue", "d", name="work-dlq", tags={"queue-role": "dead-letter"})
     bare = {f.resource for f in check_stack([function, queue, dlq]) if f.rule == "G1"}
     assert bare == {"urn:f", "urn:q", "urn:d"}
     alarmed = [function, queue, dlq, alarm("AWS/Lambda", "Errors", FunctionName="fn"),
@@ -191,7 +191,8 @@ def test_g2_visibility_and_g3_dlq_retention() -> None:
     function = resource("aws:lambda/function:Function", "f", name="fn", timeout=30)
     queue = resource("aws:sqs/queue:Queue", "q", name="work", visibilityTimeoutSeconds=60, messageRetentionSeconds=1209600,
                      redrivePolicy=json.dumps({"deadLetterTargetArn": "arn:aws:sqs:us-east-1:1:work-dlq"}))
-    dlq = resource("aws:sqs/queue:Queue", "d", name="work-dlq", messageRetentionSeconds=345600)
+    dlq = resource("aws:sqs/queue:Queue", "d", name="work-dlq", messageRetentionSeconds=345600,
+                   tags={"queue-role": "dead-letter"})
     mapping = resource("aws:lambda/eventSourceMapping:EventSourceMapping", "m", functionName="fn",
                        eventSourceArn="arn:aws:sqs:us-east-1:1:work")
     rules = {f.rule for f in check_stack([function, queue, dlq, mapping])}
@@ -242,9 +243,33 @@ def test_g9_checks_protect_from_the_synth_options(synth_stack) -> None:
     assert all("protect" in f.problem for f in found)
 
 
-def test_the_policy_and_the_builders_agree_on_route_and_alarm_markers() -> None:
+def test_the_policy_and_the_builders_agree_on_their_markers_and_lists() -> None:
+    """The policy pack runs in its own venv without the library, so it keeps twins of these; they must not drift."""
     from components.core.alarms import COMPOSITE_INPUT_TAG as ALARMS
+    from components.core.defaults import SUPPORTED_RUNTIMES as RUNTIMES
     from components.core.http_api import AUTHENTICATED_BY as ROUTES
-    from policy.rules import AUTHENTICATED_BY, COMPOSITE_INPUT_TAG
+    from components.core.iam import ACTIONS_WITHOUT_RESOURCE_TYPES as UNSCOPED
+    from components.core.queue import DEAD_LETTER_TAG as DLQ
+    from policy.rules import (
+        ACTIONS_WITHOUT_RESOURCE_TYPES,
+        AUTHENTICATED_BY,
+        COMPOSITE_INPUT_TAG,
+        DEAD_LETTER_TAG,
+        SUPPORTED_RUNTIMES,
+    )
 
-    assert (ROUTES, ALARMS) == (AUTHENTICATED_BY, COMPOSITE_INPUT_TAG)
+    assert (ROUTES, ALARMS, DLQ, RUNTIMES) == (AUTHENTICATED_BY, COMPOSITE_INPUT_TAG, DEAD_LETTER_TAG, SUPPORTED_RUNTIMES)
+    assert UNSCOPED <= ACTIONS_WITHOUT_RESOURCE_TYPES
+
+
+def test_a_dead_letter_queue_is_known_by_its_tag_not_its_name(synth_stack) -> None:
+    from policy.rules import evaluate
+
+    template = synth_stack("dev")
+    assert not [f for f in evaluate(template.resources, production=False) if f.rule == "Q1"]
+    untagged = json.loads(json.dumps(template.resources))
+    dlqs = [r for r in untagged if r["type"] == "aws:sqs/queue:Queue" and "redrivePolicy" not in r["inputs"]]
+    assert len(dlqs) >= 8
+    for queue in dlqs:
+        queue["inputs"].pop("tags")
+    assert len([f for f in evaluate(untagged, production=False) if f.rule == "Q1"]) == len(dlqs)

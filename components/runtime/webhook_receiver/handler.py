@@ -36,6 +36,8 @@ from components.runtime.webhook_schema import (
     envelope,
 )
 
+__all__ = ["handler"]
+
 SECRET_MAX_AGE_SECONDS = 300
 # A verification miss refetches the secret (a rotation takes effect at once), but at most this
 # often: a flood of bad signatures must not become a flood of GetSecretValue calls.

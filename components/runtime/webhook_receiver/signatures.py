@@ -18,6 +18,21 @@ from dataclasses import dataclass
 
 from components.runtime.webhook_schema import MAX_ID_CHARS, TOLERANCE_SECONDS
 
+__all__ = [
+    "MalformedRequestError",
+    "VerificationError",
+    "Verified",
+    "github_id",
+    "sign_github",
+    "sign_standard",
+    "sign_stripe",
+    "standard_key",
+    "verify",
+    "verify_github",
+    "verify_standard",
+    "verify_stripe",
+]
+
 # Unix seconds as ASCII digits only: str.isdigit() accepts "²" and int() refuses more than 4,300
 # digits, both of which would be a 500; twelve digits reach the year 33658.
 _UNIX_SECONDS = re.compile(r"[0-9]{1,12}")
