@@ -55,7 +55,7 @@ bench: setup  ## every benchmark, then non-zero if any missed its target
 	  $(PY) bench/$$bench.py || failed="$$failed $$bench"; done; \
 	  if [ -n "$$failed" ]; then echo "missed their targets:$$failed"; exit 1; fi; echo "every benchmark met its target"
 
-mutation: setup  ## mutation testing of one module: make mutation MODULE=lambdas/webhook_receiver/signatures.py
+mutation: setup  ## mutation testing of one module: make mutation MODULE=components/runtime/webhook_receiver/signatures.py
 	$(PY) -m tools.mutation $(MODULE)
 
 # Real deployments: need the Pulumi CLI and AWS credentials (see README).

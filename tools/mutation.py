@@ -2,8 +2,9 @@
 
 Runs mutmut (pinned in requirements-dev.txt) on ``<path>`` against the tests that cover it, within
 mutmut's per-test timeouts, then prints the killed share. Handlers import their modules as Lambda
-does (``webhook_receiver.signatures``, with ``lambdas/`` on the path), so mutant names are taken
-without the ``lambdas.`` prefix, as mutmut already does for ``src.``.
+does (``payments_worker.payments``, with ``lambdas/`` on the path), so mutant names are taken
+without the ``lambdas.`` prefix, as mutmut already does for ``src.``; the library's runtime code
+keeps its package name (``components.runtime.webhook_receiver.signatures``).
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 # The tests that cover each module (what `make mutation MODULE=...` runs).
 COVERING_TESTS = {
-    "lambdas/webhook_receiver/signatures.py": ["tests/lambdas/test_webhook_signatures.py",
-                                               "tests/lambdas/test_signature_messages.py",
-                                               "tests/reliability/test_webhook_hostile_input.py"],
+    "components/runtime/webhook_receiver/signatures.py": ["tests/lambdas/test_webhook_signatures.py",
+                                                          "tests/lambdas/test_signature_messages.py",
+                                                          "tests/reliability/test_webhook_hostile_input.py"],
     "lambdas/orders_api/handler.py": ["tests/lambdas/test_orders_api.py", "tests/lambdas/test_orders_ownership.py",
                                       "tests/lambdas/test_orders_api_contract.py",
                                       "tests/reliability/test_orders_hostile_input.py"],
@@ -60,7 +61,7 @@ def write_config(module: str, tests: list[str]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.mutation", description=__doc__.splitlines()[0])
-    parser.add_argument("module", help="a path such as lambdas/webhook_receiver/signatures.py")
+    parser.add_argument("module", help="a path such as components/runtime/webhook_receiver/signatures.py")
     parser.add_argument("--tests", nargs="*", help="the tests that cover it (default: the table in this file)")
     args = parser.parse_args(argv)
     tests = args.tests or COVERING_TESTS.get(args.module)
