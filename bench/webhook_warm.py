@@ -79,7 +79,7 @@ def in_process() -> float:
 
 
 def fresh_handler():
-    for name in [m for m in sys.modules if m.startswith(("webhook_receiver", "shared"))]:
+    for name in [m for m in sys.modules if m.startswith(("components.runtime", "shared"))]:
         del sys.modules[name]
     from components.runtime.webhook_receiver.handler import handler
 
