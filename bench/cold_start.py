@@ -65,7 +65,7 @@ def orders_api_case(endpoint: str) -> tuple[dict[str, str], str]:
                                                "requestId": "bench", "stage": "$default"}, "isBase64Encoded": False}
     script = (
         "import json, sys\n"
-        f"sys.path[:0] = [{str(ROOT / 'lambdas')!r}, {str(ROOT)!r}]  # a function's archive root: its folder, shared/, components/\n"
+        f"sys.path[:0] = [{str(ROOT / 'lambdas')!r}, {str(ROOT)!r}]\n"  # the archive root: folder, shared/, components/
         "from orders_api.handler import handler\n"
         "class C:\n function_name='bench'; memory_limit_in_mb=256; aws_request_id='b'\n"
         " invoked_function_arn='arn:aws:lambda:us-east-1:123456789012:function:bench'\n"
@@ -109,7 +109,7 @@ def webhook_receiver_case(endpoint: str) -> tuple[dict[str, str], str]:
     event = signed_webhook_event(body, "m1")
     script = (
         "import json, sys\n"
-        f"sys.path[:0] = [{str(ROOT / 'lambdas')!r}, {str(ROOT)!r}]  # a function's archive root: its folder, shared/, components/\n"
+        f"sys.path[:0] = [{str(ROOT / 'lambdas')!r}, {str(ROOT)!r}]\n"  # the archive root: folder, shared/, components/
         "from components.runtime.webhook_receiver.handler import handler\n"
         "class C:\n function_name='bench'; memory_limit_in_mb=256; aws_request_id='b'\n"
         " invoked_function_arn='arn:aws:lambda:us-east-1:123456789012:function:bench'\n"

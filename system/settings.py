@@ -632,17 +632,11 @@ def _function_memory(c: _Collector) -> dict[str, int]:
     return {str(k): v for k, v in overrides.items() if isinstance(v, int)}
 
 
-WORKLOAD_SECTIONS = ("functions", "tables", "streams", "events", "topics", "logs", "xraySampleRate")
-
-
 def _workload(c: _Collector) -> dict[str, Any]:
+    """The cost model's input, parsed as a mapping only: tools/cost reads and checks its contents
+    against the stack (``tools.cost.model.workload_problems``); the program does not use it."""
     workload = c.value("workload")
-    if workload is None:  # already reported as not a mapping
-        return {}
-    for section in workload:
-        if section not in WORKLOAD_SECTIONS:
-            c.problem("workload", f"has an unknown section '{section}'{_suggest(str(section), list(WORKLOAD_SECTIONS))}")
-    return workload
+    return {} if workload is None else workload  # None: already reported as not a mapping
 
 
 def _alerts(c: _Collector, production: bool | None) -> AlertSettings:

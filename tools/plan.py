@@ -181,10 +181,12 @@ def markdown(template: Template, production: bool = False) -> str:
 
 def cost_by_service(template: Template) -> list[tuple[str, tuple[float, float]]]:
     """Tuned and baseline monthly cost per service, plus the total, using the stack's workload."""
-    from tools.cost.model import estimate
+    from tools.cost.model import estimate, workload_problems
     from tools.synth import stack_settings
 
     settings = stack_settings(template.stack)
+    for problem in workload_problems(template, dict(settings.workload)):
+        print(f"warning: {problem} (the cost figures leave it out)", file=sys.stderr)
     totals: dict[str, list[float]] = {}
     for item in estimate(template, dict(settings.workload), {"logs": settings.log_retention_days}):
         entry = totals.setdefault(item.service, [0.0, 0.0])

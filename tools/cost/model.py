@@ -20,6 +20,7 @@ x86_64, 1,024 MB, batch size 1 without a batching window, a REST API.
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from collections import Counter, defaultdict
@@ -265,6 +266,10 @@ SECTION_FIELDS = {"tables": {"writes", "reads", "storageGb"}, "streams": {"avgKb
 SINGLE_FIELDS = {"events": {"avgKb"}, "logs": {"gbPerMonth"}}
 
 
+# What the model reads from a stack's `workload` setting.
+WORKLOAD_SECTIONS = ("functions", "tables", "streams", "events", "topics", "logs", "xraySampleRate")
+
+
 def workload_problems(template: Template, workload: dict[str, Any]) -> list[str]:
     """Every way ``workload`` does not fit the stack: names the synth does not have, fields the
     model does not read, negative or non-numeric volumes. An unread value would price nothing."""
@@ -275,6 +280,10 @@ def workload_problems(template: Template, workload: dict[str, Any]) -> list[str]
         "topics": {r["name"] for r in template.of_type("aws:sns/topic:Topic")},
     }
     problems: list[str] = []
+    for section in workload:
+        if section not in WORKLOAD_SECTIONS:
+            hint = difflib.get_close_matches(str(section), WORKLOAD_SECTIONS, n=1, cutoff=0.6)
+            problems.append(f"workload: unknown section '{section}'" + (f"; did you mean '{hint[0]}'?" if hint else ""))
 
     def volume(where: str, value: Any) -> None:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
