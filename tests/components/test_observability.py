@@ -69,3 +69,46 @@ def test_health_rule_needs_a_critical_alarm_and_fits_cloudwatch() -> None:
     with pytest.raises(ValueError, match="10240"):
         health_rule([RegisteredAlarm("x" * 200, spec, 60) for _ in range(60)])
     assert health_rule([RegisteredAlarm("a", spec, 60), RegisteredAlarm("b", spec, 60)]) == 'ALARM("a") OR ALARM("b")'
+
+
+def test_service_health_covers_exactly_the_components_it_is_given_in_their_order(run_builder) -> None:
+    """No registry shared across components: what ServiceHealth covers is what it is handed."""
+    import pulumi
+
+    from components.core.alarms import build_alarm
+    from components.observability import ServiceHealth, ServiceHealthArgs
+
+    def alarm(name: str) -> AlarmSpec:
+        return AlarmSpec(family="errors", namespace="AWS/Lambda", metric_name="Errors",
+                         dimensions={"FunctionName": name}, threshold=1, description=name)
+
+    def build(ctx, parent):
+        first = pulumi.ComponentResource("test:index:Part", "first", None, pulumi.ResourceOptions(parent=parent))
+        second = pulumi.ComponentResource("test:index:Part", "second", None, pulumi.ResourceOptions(parent=parent))
+        build_alarm(ctx, "first-errors", alarm("first"), first)
+        build_alarm(ctx, "second-errors", alarm("second"), second)
+        ServiceHealth("covers-second-then-first", ServiceHealthArgs(covers=[second, first], stack=ctx),
+                      pulumi.ResourceOptions(parent=parent))
+        ServiceHealth("covers-first", ServiceHealthArgs(covers=[first], stack=ctx), pulumi.ResourceOptions(parent=parent))
+
+    out = run_builder(build, "dev")
+    rules = {a["name"]: a["inputs"]["alarmRule"] for a in out.template.of_type("aws:cloudwatch/compositeAlarm:CompositeAlarm")}
+    assert rules["covers-second-then-first-health"] == 'ALARM("orders-dev-second-errors") OR ALARM("orders-dev-first-errors")'
+    assert rules["covers-first-health"] == 'ALARM("orders-dev-first-errors")'
+
+
+def test_service_health_refuses_an_api_that_was_never_deployed(run_builder) -> None:
+    import pulumi
+
+    from components.api_service import ApiFunction, ApiService, ApiServiceArgs, Route
+    from components.core.errors import ComponentConfigError
+    from components.observability import ServiceHealth, ServiceHealthArgs
+    from tests.specs import spec
+
+    def build(ctx, parent):
+        api = ApiService("late", ApiServiceArgs(functions=(ApiFunction("f", spec("orders_api"), (Route("GET", "/x", True),)),),
+                                                shared=True, stack=ctx), pulumi.ResourceOptions(parent=parent))
+        ServiceHealth("health", ServiceHealthArgs(covers=[api], stack=ctx), pulumi.ResourceOptions(parent=parent))
+
+    with pytest.raises(ComponentConfigError, match="late"):
+        run_builder(build, "dev")
