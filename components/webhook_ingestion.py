@@ -191,7 +191,7 @@ class WebhookIngestion(pulumi.ComponentResource):
         receiver = build_function(ctx, f"{name}-receiver", FunctionSpec(
             folder="components/runtime/webhook_receiver",
             code_root=RUNTIME_PACKAGE_ROOT,
-            runtime_modules=("webhook_schema", "observability", "http"),
+            runtime_modules=("webhook_schema", "observability", "http", "environment"),
             function_class="api",
             description=f"Verifies {args.source} webhooks ({args.scheme}) and enqueues them",
             memory_mb=RECEIVER_MEMORY_MB,

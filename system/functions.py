@@ -10,9 +10,9 @@ from components.core.function import FunctionSpec
 
 LAMBDAS_ROOT = Path(__file__).resolve().parent.parent / "lambdas"
 SHARED_FOLDERS = ("shared",)
-# Every handler logs, traces and measures through components.runtime.observability, and
-# shared/http.py builds on components.runtime.http.
-RUNTIME_MODULES = ("observability", "http")
+# Every handler logs, traces and measures through components.runtime.observability and reads its
+# environment with components.runtime.environment; shared/http.py builds on components.runtime.http.
+RUNTIME_MODULES = ("observability", "environment", "http")
 
 
 def app_function(folder: str, description: str, **fields: Any) -> FunctionSpec:

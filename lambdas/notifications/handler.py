@@ -2,33 +2,29 @@
 
 from __future__ import annotations
 
-import os
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from components.runtime.observability import logger, observed
+from components.runtime.environment import read_environment, variable
+from components.runtime.observability import observed
+from notifications.notifications import Notifications
 from shared.contracts import ORDER_EVENTS
-from shared.dynamo import to_dynamo
-from shared.orders_schema import ORDERS_TABLE_ENV, PARTITION_KEY, SORT_KEY
-from shared.subscriber import event_id, put_once, sqs_batch
+from shared.orders_schema import ORDERS_TABLE_ENV
+from shared.subscriber import sqs_batch
 
+
+@dataclass(frozen=True)
+class Environment:
+    orders_table: str = variable(ORDERS_TABLE_ENV)
+
+
+environment = read_environment(Environment)
 dynamodb = boto3.client("dynamodb")
-TABLE = os.environ[ORDERS_TABLE_ENV]
-
-
-def notify(name: str, detail: Any, event: dict[str, Any]) -> None:
-    key = event_id(detail, event)
-    created = put_once(dynamodb, TABLE, to_dynamo({
-        PARTITION_KEY: f"NOTIFY#{key}", SORT_KEY: "NOTIFICATION", "entity": "notification", "template": name,
-        "orderId": detail.orderId, "status": "TO_SEND", "eventTime": detail.occurredAt,
-    }))
-    logger.info("notification recorded" if created else "notification already recorded",
-                extra={"eventId": key, "template": name})
-
-
-batch = sqs_batch(ORDER_EVENTS, notify)
+notifications = Notifications(dynamodb, environment.orders_table)
+batch = sqs_batch(ORDER_EVENTS, notifications.record)
 
 
 @observed

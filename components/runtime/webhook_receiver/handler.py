@@ -11,9 +11,9 @@ import base64
 import binascii
 import hashlib
 import json
-import os
 import re
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -23,6 +23,7 @@ from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterEr
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
+from components.runtime.environment import read_environment, variable
 from components.runtime.http import error_result
 from components.runtime.observability import logger, metrics, observed
 from components.runtime.webhook_receiver.signatures import MalformedRequestError, VerificationError, Verified, verify
@@ -43,11 +44,22 @@ SECRET_MAX_AGE_SECONDS = 300
 # often: a flood of bad signatures must not become a flood of GetSecretValue calls.
 FORCED_REFRESH_INTERVAL_SECONDS = 30
 
-SCHEME = os.environ[SCHEME_ENV]
-SECRET_ARN = os.environ[SECRET_ARN_ENV]
-QUEUE_URL = os.environ[QUEUE_URL_ENV]
-SOURCE = os.environ[SOURCE_ENV]
-MESSAGE_GROUP_FIELD = os.environ.get(MESSAGE_GROUP_FIELD_ENV)
+
+
+@dataclass(frozen=True)
+class Environment:
+    """What WebhookIngestion sets on the receiver."""
+
+    scheme: str = variable(SCHEME_ENV)
+    secret_arn: str = variable(SECRET_ARN_ENV)
+    queue_url: str = variable(QUEUE_URL_ENV)
+    source: str = variable(SOURCE_ENV)
+    message_group_field: str | None = variable(MESSAGE_GROUP_FIELD_ENV, default=None)
+
+
+environment = read_environment(Environment)
+SCHEME, SECRET_ARN, QUEUE_URL, SOURCE = environment.scheme, environment.secret_arn, environment.queue_url, environment.source
+MESSAGE_GROUP_FIELD = environment.message_group_field
 # Clients from one session: the second costs ~5 ms instead of ~55 ms for a new session's.
 sqs = boto3.client("sqs")
 secrets_provider = SecretsProvider(boto3_client=boto3.client("secretsmanager"))
