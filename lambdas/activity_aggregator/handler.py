@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -11,12 +11,22 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from activity_aggregator.aggregator import Aggregator
+from components.runtime.environment import read_environment, variable
 from components.runtime.observability import logger, metrics, observed
 from components.runtime.stream_schema import ON_FAILURE_QUEUE_URL_ENV
 from shared.activity_schema import AGGREGATES_TABLE_ENV, DEFAULT_WINDOW_SECONDS, WINDOW_SECONDS_ENV
 
+
+@dataclass(frozen=True)
+class Environment:
+    aggregates_table: str = variable(AGGREGATES_TABLE_ENV)
+    window_seconds: int = variable(WINDOW_SECONDS_ENV, parse=int, default=DEFAULT_WINDOW_SECONDS)
+    failure_queue_url: str | None = variable(ON_FAILURE_QUEUE_URL_ENV, default=None)
+
+
+environment = read_environment(Environment)
 sqs = boto3.client("sqs")
-FAILURE_QUEUE_URL = os.environ.get(ON_FAILURE_QUEUE_URL_ENV)
+FAILURE_QUEUE_URL = environment.failure_queue_url
 
 
 def park(record: dict[str, Any], reason: str) -> None:
@@ -24,8 +34,7 @@ def park(record: dict[str, Any], reason: str) -> None:
     sqs.send_message(QueueUrl=FAILURE_QUEUE_URL, MessageBody=json.dumps({"reason": reason, "record": record}))
 
 
-aggregator = Aggregator(boto3.client("dynamodb"), os.environ[AGGREGATES_TABLE_ENV],
-                        int(os.environ.get(WINDOW_SECONDS_ENV, DEFAULT_WINDOW_SECONDS)),
+aggregator = Aggregator(boto3.client("dynamodb"), environment.aggregates_table, environment.window_seconds,
                         park if FAILURE_QUEUE_URL else None)
 
 

@@ -11,14 +11,15 @@ put fails the record: SQS delivers it again, and after maxReceiveCount it lands 
 from __future__ import annotations
 
 import json
-import os
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
+from components.runtime.environment import read_environment, variable
 from components.runtime.observability import observed
 from shared.activity_schema import ACTIVITY_STREAM_ENV
 from shared.contracts import ORDER_EVENTS
@@ -26,9 +27,17 @@ from shared.money import amount_text
 from shared.orders_schema import ORDERS_TABLE_ENV, PARTITION_KEY, SORT_KEY
 from shared.subscriber import event_id, sqs_batch
 
+
+@dataclass(frozen=True)
+class Environment:
+    orders_table: str = variable(ORDERS_TABLE_ENV)
+    activity_stream: str = variable(ACTIVITY_STREAM_ENV)
+
+
+environment = read_environment(Environment)
 dynamodb = boto3.client("dynamodb")
 kinesis = boto3.client("kinesis")
-TABLE, STREAM = os.environ[ORDERS_TABLE_ENV], os.environ[ACTIVITY_STREAM_ENV]
+TABLE, STREAM = environment.orders_table, environment.activity_stream
 MARKER_TTL_SECONDS = 7 * 24 * 3600
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -10,15 +10,25 @@ import boto3
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from components.runtime.environment import read_environment, variable
 from components.runtime.observability import logger, metrics, observed
 from expire_unpaid_orders.expiry import Expirer
 from shared.lease import Lease
 from shared.orders_schema import EXPIRE_AFTER_MINUTES_ENV, ORDERS_TABLE_ENV
 
 JOB = "expire-unpaid-orders"
+
+
+@dataclass(frozen=True)
+class Environment:
+    orders_table: str = variable(ORDERS_TABLE_ENV)
+    expire_after_minutes: int = variable(EXPIRE_AFTER_MINUTES_ENV, parse=int)
+
+
+environment = read_environment(Environment)
 client = boto3.client("dynamodb")
-expirer = Expirer(client, os.environ[ORDERS_TABLE_ENV])
-EXPIRE_AFTER = timedelta(minutes=int(os.environ[EXPIRE_AFTER_MINUTES_ENV]))
+expirer = Expirer(client, environment.orders_table)
+EXPIRE_AFTER = timedelta(minutes=environment.expire_after_minutes)
 
 
 def now() -> datetime:

@@ -10,10 +10,10 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import os
 import re
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -24,6 +24,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from components.runtime.environment import read_environment, variable
 from components.runtime.idempotency_schema import IDEMPOTENCY_TABLE_ENV
 from components.runtime.idempotency_schema import ttl_seconds as idempotency_ttl_seconds
 from components.runtime.observability import logger, metrics, observed
@@ -49,8 +50,19 @@ IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 PAGE_SIZE = re.compile(r"[0-9]{1,3}")  # ASCII digits: "²".isdigit() is True, and int() of 5,000 digits raises
 _ROUTE_PATTERNS = [(method, re.compile("^" + re.sub(r"\{[^/]+\}", "[^/]+", path) + "$")) for method, path in ROUTES]
 
+
+
+@dataclass(frozen=True)
+class Environment:
+    """The tables ApiService wires; who the caller is (caller.py) is read per request."""
+
+    orders_table: str = variable(ORDERS_TABLE_ENV)
+    idempotency_table: str = variable(IDEMPOTENCY_TABLE_ENV)
+
+
+environment = read_environment(Environment)
 dynamodb = boto3.client("dynamodb")
-repository = OrdersRepository(dynamodb, os.environ[ORDERS_TABLE_ENV])
+repository = OrdersRepository(dynamodb, environment.orders_table)
 app = APIGatewayHttpResolver()
 _invocation: dict[str, LambdaContext] = {}
 
@@ -136,7 +148,7 @@ def idempotent_place_order() -> tuple[Callable[..., dict[str, Any]], Any]:
         payload_validation_jmespath="order",
         expires_after_seconds=idempotency_ttl_seconds(),
     )
-    persistence = DynamoDBPersistenceLayer(table_name=os.environ[IDEMPOTENCY_TABLE_ENV], boto3_client=dynamodb)
+    persistence = DynamoDBPersistenceLayer(table_name=environment.idempotency_table, boto3_client=dynamodb)
 
     @idempotent_function(data_keyword_argument="request", config=config, persistence_store=persistence)
     def place_once(request: dict[str, Any]) -> dict[str, Any]:

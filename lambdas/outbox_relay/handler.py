@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
-import os
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from components.runtime.environment import read_environment, variable
 from components.runtime.observability import logger, metrics, observed
 from components.runtime.stream_schema import ON_FAILURE_QUEUE_URL_ENV
 from outbox_relay.relay import OutboxRelay
 from shared.orders_schema import EVENT_BUS_ENV
 
-relay = OutboxRelay(boto3.client("events"), boto3.client("sqs"), os.environ[EVENT_BUS_ENV],
-                    os.environ[ON_FAILURE_QUEUE_URL_ENV])
+
+@dataclass(frozen=True)
+class Environment:
+    event_bus: str = variable(EVENT_BUS_ENV)
+    failure_queue_url: str = variable(ON_FAILURE_QUEUE_URL_ENV)
+
+
+environment = read_environment(Environment)
+relay = OutboxRelay(boto3.client("events"), boto3.client("sqs"), environment.event_bus, environment.failure_queue_url)
 
 
 @observed

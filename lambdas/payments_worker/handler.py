@@ -7,7 +7,7 @@ until the queue moves it to the dead-letter queue after maxReceiveCount receives
 
 from __future__ import annotations
 
-import os
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,20 +22,29 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from components.runtime.environment import read_environment, variable
 from components.runtime.idempotency_schema import IDEMPOTENCY_TABLE_ENV
 from components.runtime.idempotency_schema import ttl_seconds as idempotency_ttl_seconds
 from components.runtime.observability import logger, metrics, observed
 from payments_worker.payments import PaymentsLedger, parse_message
 from shared.orders_schema import ORDERS_TABLE_ENV, PAYMENT_EXCEPTIONS_METRIC
 
+
+@dataclass(frozen=True)
+class Environment:
+    orders_table: str = variable(ORDERS_TABLE_ENV)
+    idempotency_table: str = variable(IDEMPOTENCY_TABLE_ENV)
+
+
+environment = read_environment(Environment)
 dynamodb = boto3.client("dynamodb")
-ledger = PaymentsLedger(dynamodb, os.environ[ORDERS_TABLE_ENV])
+ledger = PaymentsLedger(dynamodb, environment.orders_table)
 processor = BatchProcessor(event_type=EventType.SQS)
 idempotency_config = IdempotencyConfig(
     event_key_jmespath="id",
     expires_after_seconds=idempotency_ttl_seconds(),
 )
-persistence = DynamoDBPersistenceLayer(table_name=os.environ[IDEMPOTENCY_TABLE_ENV], boto3_client=dynamodb)
+persistence = DynamoDBPersistenceLayer(table_name=environment.idempotency_table, boto3_client=dynamodb)
 
 
 def now() -> datetime:
