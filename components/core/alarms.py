@@ -200,11 +200,11 @@ def function_alarm_specs(alarms: AlarmSettings, function_name: pulumi.Input[str]
     }
 
 
-def queue_age_spec(alarms: AlarmSettings, queue_name: pulumi.Input[str], threshold_seconds: int | None = None) -> AlarmSpec:
+def queue_age_spec(alarms: AlarmSettings, queue_name: pulumi.Input[str]) -> AlarmSpec:
     return AlarmSpec(
         family="queue_age", namespace="AWS/SQS", metric_name="ApproximateAgeOfOldestMessage",
         dimensions={"QueueName": queue_name}, statistic="Maximum",
-        threshold=threshold_seconds or alarms.queue_age_seconds,
+        threshold=alarms.queue_age_seconds,
         description="Messages are waiting longer than expected: the consumer is failing or too slow.",
     )
 

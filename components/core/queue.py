@@ -67,7 +67,6 @@ class QueueSpec:
     retention_seconds: int = FOUR_DAYS
     visibility_timeout_seconds: int | None = None
     max_receive_count: int | None = None
-    age_alarm_seconds: int | None = None
     queue_statements: Sequence[Mapping[str, Any]] = ()
     dlq_statements: Sequence[Mapping[str, Any]] = ()
 
@@ -162,7 +161,7 @@ def build_queue(ctx: StackContext, name: str, spec: QueueSpec, parent: pulumi.Re
         visibility_timeout_seconds=sizing["visibility_timeout_seconds"],
         max_receive_count=sizing["max_receive_count"],
         alarms={
-            "age": build_alarm(ctx, f"{name}-age", queue_age_spec(settings.alarms, queue.name, spec.age_alarm_seconds),
+            "age": build_alarm(ctx, f"{name}-age", queue_age_spec(settings.alarms, queue.name),
                                parent),
             "dlq-depth": dead_letters.alarm,
         },
