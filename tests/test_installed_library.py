@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -60,9 +61,15 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                              check=True, capture_output=True, text=True).stdout.strip()
     Path(purelib, "outer-dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    # Build from a copy of what the distribution holds, so the checkout gets no build/ or egg-info.
+    source = venv.parent / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copyfile(ROOT / name, source / name)
+    shutil.copytree(ROOT / "components", source / "components", ignore=shutil.ignore_patterns("__pycache__"))
     build = subprocess.run(
         [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-build-isolation",
-         "--quiet", "--disable-pip-version-check", str(ROOT)],
+         "--quiet", "--disable-pip-version-check", str(source)],
         capture_output=True, text=True, cwd=venv.parent)
     assert build.returncode == 0, build.stderr[-3000:]
     return python
