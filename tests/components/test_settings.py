@@ -178,3 +178,50 @@ def test_stack_files_only_set_declared_keys_with_the_declared_type(stack: str) -
         assert namespace == PROJECT, full
         assert name in specs, full
         assert type(value) is python_types[specs[name].type], full  # what the Pulumi CLI checks too
+
+
+@pytest.mark.parametrize(("overrides", "accepted"), [
+    # Memory: Lambda's 128-10240 MB, both ends.
+    ({"workerMemoryMb": 128}, True), ({"workerMemoryMb": 10240}, True),
+    ({"workerMemoryMb": 127}, False), ({"workerMemoryMb": 10241}, False),
+    # Timeouts: 1-900 s, and 1-29 s for API functions (API Gateway's 30 s).
+    ({"jobTimeoutSeconds": 1}, True), ({"jobTimeoutSeconds": 900}, True),
+    ({"jobTimeoutSeconds": 0}, False), ({"jobTimeoutSeconds": 901}, False),
+    ({"apiTimeoutSeconds": 1}, True), ({"apiTimeoutSeconds": 29}, True), ({"apiTimeoutSeconds": 30}, False),
+    # Reserved: 0 means unreserved; provisioned may equal the reservation, never exceed it.
+    ({"workerReservedConcurrency": 0}, True), ({"workerReservedConcurrency": -1}, False),
+    ({"apiReservedConcurrency": 5, "apiProvisionedConcurrency": 5}, True),
+    ({"apiReservedConcurrency": 5, "apiProvisionedConcurrency": 6}, False),
+    ({"apiProvisionedConcurrency": -1}, False),
+    ({"queueMaxReceiveCount": 3}, True), ({"queueMaxReceiveCount": 1000}, True),
+    ({"queueMaxReceiveCount": 2}, False), ({"queueMaxReceiveCount": 1001}, False),
+])
+def test_sizing_limits_at_their_boundaries(overrides, accepted) -> None:
+    if accepted:
+        assert settings_for("dev", **overrides)
+    else:
+        # The problem is reported on the key that breaks the limit (the provisioned one, for a pair).
+        assert set(problems_of(**overrides)) == {key(list(overrides)[-1])}
+
+
+def test_provisioned_concurrency_within_its_reservation_is_what_the_profile_holds() -> None:
+    profile = settings_for("dev", apiReservedConcurrency=5, apiProvisionedConcurrency=5).profile("api")
+    assert (profile.reserved_concurrency, profile.provisioned_concurrency) == (5, 5)
+    message = problems_of(apiReservedConcurrency=5, apiProvisionedConcurrency=6)[key("apiProvisionedConcurrency")]
+    assert message == "must not exceed apiReservedConcurrency (5)"
+
+
+def test_regions_are_botocores_regions() -> None:
+    assert settings_for("dev", region="eu-central-1").region == "eu-central-1"
+    message = problems_of(region="eu-centrl-1")[key("region")]
+    assert message == "is not an AWS region (got 'eu-centrl-1'); did you mean 'eu-central-1'?"
+    assert key("region") in problems_of(region="mars-north-1")
+
+
+def test_jwt_issuer_and_audience_come_together() -> None:
+    assert problems_of(apiJwtAudience=["orders-api"])[key("apiJwtIssuer")] == "is required when apiJwtAudience is set"
+    assert problems_of(apiJwtIssuer="https://issuer.example.com/")[key("apiJwtAudience")] == (
+        "must name at least one audience when apiJwtIssuer is set")
+    assert key("apiJwtIssuer") in problems_of(apiJwtIssuer="http://issuer.example.com/", apiJwtAudience=["a"])
+    settings = settings_for("dev", apiJwtIssuer="https://issuer.example.com/", apiJwtAudience=["a", "b"])
+    assert settings.http_api.jwt is not None and settings.http_api.jwt.audience == ("a", "b")

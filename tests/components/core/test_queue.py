@@ -99,3 +99,85 @@ def test_queue_age_and_dlq_depth_alarms(run_builder) -> None:
     assert depth["threshold"] == 1 and depth["comparisonOperator"] == "GreaterThanOrEqualToThreshold"
     assert age["treatMissingData"] == depth["treatMissingData"] == "missing"
     assert age["alarmActions"] and depth["okActions"]
+
+
+def test_the_queue_holds_the_documented_numbers(run_builder) -> None:
+    """Every number the builder chooses, written here: retention four days, long polling at SQS's
+    maximum of 20 s, the DLQ fourteen days and tagged, SSE-SQS on both."""
+    out = run_builder(build(QueueSpec(consumer_timeout_seconds=30)), "dev")
+    queue, dlq = queues(out.template)
+    assert queue["messageRetentionSeconds"] == 345_600 and queue["receiveWaitTimeSeconds"] == 20
+    assert queue["visibilityTimeoutSeconds"] == 181
+    assert dlq["messageRetentionSeconds"] == 1_209_600 and dlq["tags"] == {"queue-role": "dead-letter"}
+    assert "tags" not in queue and "receiveWaitTimeSeconds" not in dlq
+
+
+@pytest.mark.parametrize(("fields", "accepted"), [
+    ({"max_receive_count": 3}, True), ({"max_receive_count": 2}, False),
+    ({"consumer_timeout_seconds": 1}, True), ({"consumer_timeout_seconds": 0}, False),
+    ({"retention_seconds": 60}, True), ({"retention_seconds": 59}, False),
+    ({"retention_seconds": 1_209_600}, True), ({"retention_seconds": 1_209_601}, False),
+    ({"consumer_timeout_seconds": 7199, "consumer_batching_window_seconds": 0, "fifo": True,
+      "visibility_timeout_seconds": 43_200}, True),
+    ({"consumer_timeout_seconds": 7199, "visibility_timeout_seconds": 43_201}, False),
+    ({"visibility_timeout_seconds": 181}, True), ({"visibility_timeout_seconds": 180}, False),
+])
+def test_queue_limits_at_their_boundaries(fields, accepted) -> None:
+    spec = QueueSpec(**{"consumer_timeout_seconds": 30, **fields})
+    if accepted:
+        assert queue_defaults(spec, 5)
+    else:
+        with pytest.raises(QueueConfigError):
+            queue_defaults(spec, 5)
+
+
+def test_a_longer_source_retention_lengthens_the_dlq_but_fourteen_days_is_the_floor() -> None:
+    assert queue_defaults(QueueSpec(consumer_timeout_seconds=30, retention_seconds=600), 5)["dlq_retention_seconds"] \
+        == 1_209_600
+    sizing = queue_defaults(QueueSpec(consumer_timeout_seconds=30, retention_seconds=600), 7)
+    assert (sizing["message_retention_seconds"], sizing["max_receive_count"]) == (600, 7)
+
+
+def test_polling_stays_within_the_consumers_reserved_concurrency() -> None:
+    from components.core.queue import polling_ceiling
+
+    assert polling_ceiling(None) is None and polling_ceiling(None, 50) == 50
+    assert polling_ceiling(1) == 2 and polling_ceiling(20) == 20  # SQS's floor is 2
+    assert polling_ceiling(20, 20) == 20
+    with pytest.raises(QueueConfigError, match="exceeds the consumer's reserved concurrency"):
+        polling_ceiling(20, 21)
+
+
+def test_a_fifo_consumer_takes_at_most_ten_messages_and_no_batching_window(run_builder) -> None:
+    from components.core.function import build_function
+    from components.core.queue import connect_consumer
+    from tests.specs import spec
+
+    def build_pair(fifo: bool, batch_size: int):
+        def build(ctx, parent):
+            queue = build_queue(ctx, "work", QueueSpec(consumer_timeout_seconds=30, fifo=fifo), parent)
+            consumer = build_function(ctx, "consumer", spec("fulfilment", "worker"), parent)
+            connect_consumer(ctx, "consumer-events", queue, consumer, parent, batch_size=batch_size, fifo=fifo,
+                             batching_window_seconds=1)
+        return build
+
+    fifo = run_builder(build_pair(True, 25), "dev").template.one("aws:lambda/eventSourceMapping:EventSourceMapping")
+    assert fifo["inputs"]["batchSize"] == 10 and "maximumBatchingWindowInSeconds" not in fifo["inputs"]
+    standard = run_builder(build_pair(False, 25), "dev").template.one("aws:lambda/eventSourceMapping:EventSourceMapping")
+    assert standard["inputs"]["batchSize"] == 25 and standard["inputs"]["maximumBatchingWindowInSeconds"] == 1
+    assert standard["inputs"]["functionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert standard["inputs"]["scalingConfig"] == {"maximumConcurrency": 2}  # dev workers reserve 2
+
+
+def test_a_consumer_slower_than_its_queue_allows_is_refused(run_builder) -> None:
+    from components.core.function import build_function
+    from components.core.queue import connect_consumer
+    from tests.specs import spec
+
+    def build(ctx, parent):
+        queue = build_queue(ctx, "work", QueueSpec(consumer_timeout_seconds=10), parent)
+        consumer = build_function(ctx, "consumer", spec("fulfilment", "worker", timeout_seconds=11), parent)
+        connect_consumer(ctx, "consumer-events", queue, consumer, parent)
+
+    with pytest.raises(QueueConfigError, match=r"below 6 x the consumer's 11 s timeout"):
+        run_builder(build, "dev")
