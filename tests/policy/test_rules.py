@@ -273,3 +273,61 @@ def test_a_dead_letter_queue_is_known_by_its_tag_not_its_name(synth_stack) -> No
     for queue in dlqs:
         queue["inputs"].pop("tags")
     assert len([f for f in evaluate(untagged, production=False) if f.rule == "Q1"]) == len(dlqs)
+
+
+def test_the_stacks_advisory_findings_are_exactly_the_known_ones(synth_stack) -> None:
+    """Not only "0 mandatory": dev's advisories are its public order routes (A5) and its tables without
+    point-in-time recovery (D1), by design; prod has none. A new advisory shows up here."""
+    from policy.rules import ERROR, evaluate
+
+    def advisories(template, production: bool) -> list[tuple[str, str]]:
+        return sorted((f.rule, f.resource.rsplit("::", 1)[-1]) for f in evaluate(template.resources, production=production)
+                      if f.severity != ERROR)
+
+    assert advisories(synth_stack("dev"), False) == [
+        ("A5", "api-orders-get-customers-customerId-orders"), ("A5", "api-orders-get-orders-orderId"),
+        ("A5", "api-orders-post-orders"), ("A5", "api-orders-post-orders-orderId-cancel"),
+        ("D1", "activity-activity-aggregates"), ("D1", "api-orders"), ("D1", "api-orders-idempotency"),
+        ("D1", "payments-webhook-idempotency")]
+    assert advisories(synth_stack("prod", secrets=SIGNED), True) == []
+
+
+KINESIS_MAPPING = {"eventSourceArn": "arn:aws:kinesis:us-east-1:1:stream/s", "bisectBatchOnFunctionError": True,
+                   "maximumRetryAttempts": 0, "maximumRecordAgeInSeconds": 60,
+                   "destinationConfig": {"onFailure": {"destinationArn": "arn:aws:sqs:us-east-1:1:f"}}}
+
+
+@pytest.mark.parametrize(("change", "problem"), [
+    ({"destinationConfig": None}, "no on-failure destination"),
+    ({"destinationConfig": {"onFailure": {}}}, "no on-failure destination"),
+    ({"bisectBatchOnFunctionError": False}, "no bisect on error"),
+    ({"maximumRetryAttempts": None}, "unbounded retries"),
+    ({"maximumRetryAttempts": -1}, "unbounded retries"),
+    ({"maximumRecordAgeInSeconds": None}, "unbounded record age"),
+    ({"maximumRecordAgeInSeconds": -1}, "unbounded record age"),
+])
+def test_l6_names_each_missing_stream_safeguard(change, problem) -> None:
+    from policy.rules import _stream_mapping
+
+    assert _stream_mapping(KINESIS_MAPPING) is None  # zero retries and a minute's age are bounded
+    broken = {k: v for k, v in {**KINESIS_MAPPING, **change}.items() if v is not None}
+    assert _stream_mapping(broken) == f"stream mapping has {problem}."
+    sqs = {**broken, "eventSourceArn": "arn:aws:sqs:us-east-1:1:q"}
+    assert _stream_mapping(sqs) is None  # SQS mappings have no such settings
+
+
+def test_l10_is_one_warning_per_function_with_several_invokers() -> None:
+    from policy.rules import WARNING
+
+    function = resource("aws:lambda/function:Function", "f", name="fn")
+    other = resource("aws:lambda/function:Function", "g", name="other")
+    by_events = resource("aws:lambda/permission:Permission", "p", function="fn", principal="events.amazonaws.com",
+                         sourceArn="arn:rule")
+    again = resource("aws:lambda/permission:Permission", "p1", function="fn", principal="events.amazonaws.com",
+                     sourceArn="arn:rule2")
+    by_api = resource("aws:lambda/permission:Permission", "p2", function="fn", principal="apigateway.amazonaws.com",
+                      sourceArn="arn:api")
+    assert [f for f in check_stack([function, other, by_events, again]) if f.rule == "L10"] == []
+    found = [f for f in check_stack([function, other, by_events, again, by_api]) if f.rule == "L10"]
+    assert [(f.resource, f.severity, f.problem) for f in found] == [
+        ("urn:f", WARNING, "is invoked by several principals ['apigateway.amazonaws.com', 'events.amazonaws.com'].")]
