@@ -265,3 +265,34 @@ def test_every_declared_route_is_served(api) -> None:
         concrete = path.format(**samples)
         status, payload = api(method, concrete, VALID if (method, path) == ("POST", "/orders") else None)
         assert status not in (404, 405) or payload["error"]["code"] == "ORDER_NOT_FOUND", (method, path)
+
+
+def test_cancelling_a_malformed_order_id_is_a_400_and_touches_nothing(api) -> None:
+    status, created = api("POST", "/orders", VALID)
+    assert status == 201
+    before = items(ORDERS)
+    for malformed in ("not-a-uuid", created["orderId"] + "0", created["orderId"].upper() + "x"):
+        status, error = api("POST", f"/orders/{malformed}/cancel")
+        assert (status, error["error"]["code"], error["error"]["message"]) == (400, "INVALID_ID", "orderId must be a UUID")
+    assert items(ORDERS) == before
+
+
+def test_a_create_whose_key_is_still_being_processed_is_a_409_to_retry(api, monkeypatch) -> None:
+    from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
+
+    module = api.module
+    real = module.idempotent_place_order
+
+    def in_progress():
+        _, config = real()
+
+        def place_once(request):
+            raise IdempotencyAlreadyInProgressError("in progress")
+
+        return place_once, config
+
+    monkeypatch.setattr(module, "idempotent_place_order", in_progress)
+    status, error = api("POST", "/orders", VALID, headers={"Idempotency-Key": "k-busy"})
+    assert (status, error["error"]["code"]) == (409, "REQUEST_IN_PROGRESS")
+    assert error["error"]["message"] == "a request with this Idempotency-Key is still in progress"
+    assert [i for i in items(ORDERS) if i.get("entity") == "order"] == []
