@@ -26,6 +26,10 @@ COVERING_TESTS = {
     "lambdas/payments_worker/payments.py": ["tests/lambdas/test_payments_worker.py",
                                             "tests/lambdas/test_payments_ledger_effects.py",
                                             "tests/reliability/test_workers_under_faults.py"],
+    "components/core/queue.py": ["tests/components/core/test_queue.py"],
+    "components/core/function.py": ["tests/components/core/test_function.py"],
+    "system/settings.py": ["tests/components/test_settings.py", "tests/components/test_defaults.py"],
+    "policy/rules.py": ["tests/policy/test_rules.py"],
 }
 
 

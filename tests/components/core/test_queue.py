@@ -181,3 +181,103 @@ def test_a_consumer_slower_than_its_queue_allows_is_refused(run_builder) -> None
 
     with pytest.raises(QueueConfigError, match=r"below 6 x the consumer's 11 s timeout"):
         run_builder(build, "dev")
+
+
+def test_every_queue_resource_is_the_builders_child_on_the_stack_provider_and_replaced_delete_first(run_builder) -> None:
+    out = run_builder(build(QueueSpec(consumer_timeout_seconds=30)), "dev")
+    records = [r for r in out.run.resources() if r.type.startswith("aws:")]
+    assert {r.type for r in records} >= {QUEUE, "aws:sqs/queuePolicy:QueuePolicy", "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy",
+                                         "aws:cloudwatch/metricAlarm:MetricAlarm"}
+    built = [r for r in records if r.name.startswith("work")]
+    assert len(built) == 7  # queue, DLQ, two policies, redrive allow, two alarms
+    assert {r.parent.rsplit("::", 1)[-1] for r in built} == {"harness"}
+    assert {(r.provider or "").rsplit("::", 1)[-1] for r in built} == {"aws-provider-id"}
+    assert all(r.options["deleteBeforeReplace"] for r in built)
+
+
+def test_the_built_queue_reports_what_it_built(run_builder) -> None:
+    out = run_builder(build(QueueSpec(consumer_timeout_seconds=30)), "prod")
+    built = out.result
+    assert (built.visibility_timeout_seconds, built.max_receive_count) == (181, 5)
+    assert built.dlq is not None and set(built.alarms) == {"age", "dlq-depth"}
+
+
+def test_names_longer_than_sqs_allows_are_shortened_to_its_80_characters(run_builder) -> None:
+    long = "q" * 90
+    out = run_builder(lambda ctx, parent: build_queue(ctx, long, QueueSpec(consumer_timeout_seconds=30), parent), "dev")
+    names = sorted(q["inputs"]["name"] for q in out.template.of_type(QUEUE))
+    assert [len(n) for n in names] == [80, 80] and names[0] != names[1]
+    fifo = run_builder(lambda ctx, parent: build_queue(ctx, long, QueueSpec(consumer_timeout_seconds=30, fifo=True), parent),
+                       "dev")
+    assert {len(q["inputs"]["name"]) for q in fifo.template.of_type(QUEUE)} == {80}
+
+
+def test_standard_queues_and_standalone_dlqs_are_not_fifo_and_deny_every_sqs_action_without_tls(run_builder) -> None:
+    from components.core.queue import build_dead_letter_queue
+
+    out = run_builder(build(QueueSpec(consumer_timeout_seconds=30)), "dev")
+    assert all("fifoQueue" not in q["inputs"] for q in out.template.of_type(QUEUE))
+    deny = out.template.policy(out.template.named("work-policy"))["Statement"][0]
+    assert (deny["Action"], deny["Principal"]) == ("sqs:*", "*")
+    sends = {"Sid": "TopicSends", "Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"}, "Action": "sqs:SendMessage"}
+    alone = run_builder(lambda ctx, parent: build_dead_letter_queue(ctx, "alone", parent, [sends]), "dev")
+    queue = alone.template.one(QUEUE)["inputs"]
+    assert "fifoQueue" not in queue and queue["messageRetentionSeconds"] == 1_209_600
+    statements = alone.template.policy(alone.template.named("alone-policy"))["Statement"]
+    assert [s.get("Sid") for s in statements] == ["DenyInsecureTransport", "TopicSends"]
+    assert statements[1]["Resource"].endswith(":orders-dev-alone")
+
+
+def test_dlq_statements_reach_the_dead_letter_queues_policy(run_builder) -> None:
+    sends = {"Sid": "TopicSends", "Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"}, "Action": "sqs:SendMessage"}
+    out = run_builder(build(QueueSpec(consumer_timeout_seconds=30, dlq_statements=[sends])), "dev")
+    assert [s.get("Sid") for s in out.template.policy(out.template.named("work-dlq-policy"))["Statement"]] == [
+        "DenyInsecureTransport", "TopicSends"]
+    assert [s.get("Sid") for s in out.template.policy(out.template.named("work-policy"))["Statement"]] == [
+        "DenyInsecureTransport"]
+
+
+def consumer_pair(queue_spec: QueueSpec, **connect: object):
+    from components.core.function import build_function
+    from components.core.queue import connect_consumer
+    from tests.specs import spec
+
+    def build_pair(ctx, parent):
+        queue = build_queue(ctx, "work", queue_spec, parent)
+        consumer = build_function(ctx, "consumer", spec("fulfilment", "worker"), parent)
+        connect_consumer(ctx, "consumer-events", queue, consumer, parent, **connect)
+    return build_pair
+
+
+def test_consumer_mapping_defaults_and_its_concurrency_ceiling(run_builder) -> None:
+    mapping = "aws:lambda/eventSourceMapping:EventSourceMapping"
+    plain = run_builder(consumer_pair(QueueSpec(consumer_timeout_seconds=30)), "dev", workerReservedConcurrency=0)
+    inputs = plain.template.one(mapping)["inputs"]
+    assert (inputs["batchSize"], inputs["maximumBatchingWindowInSeconds"]) == (10, 1)
+    assert "scalingConfig" not in inputs  # an unreserved consumer: no ceiling needed
+    assert inputs["eventSourceArn"] == "arn:aws:sqs:us-east-1:123456789012:orders-dev-work"
+    record = next(r for r in plain.run.resources() if r.type == mapping)
+    assert record.parent.rsplit("::", 1)[-1] == "harness" and record.provider and record.options["deleteBeforeReplace"]
+    prod = run_builder(consumer_pair(QueueSpec(consumer_timeout_seconds=20), max_concurrency=10), "prod")
+    assert prod.template.one(mapping)["inputs"]["scalingConfig"] == {"maximumConcurrency": 10}  # below prod's 20
+
+
+def test_a_consumer_window_longer_than_the_queue_was_built_for_is_refused(run_builder) -> None:
+    with pytest.raises(QueueConfigError) as refused:
+        run_builder(consumer_pair(QueueSpec(consumer_timeout_seconds=30), batching_window_seconds=5), "dev")
+    assert str(refused.value) == (
+        "queue visibility timeout 181 s is below 6 x the consumer's 30 s timeout + its batching window (185 s): "
+        "build the queue with the consumer's timeout and window")
+
+
+def test_queue_errors_list_every_problem_in_one_message() -> None:
+    from components.core.queue import polling_ceiling
+
+    with pytest.raises(QueueConfigError) as refused:
+        queue_defaults(QueueSpec(consumer_timeout_seconds=30, max_receive_count=1, retention_seconds=10), 5)
+    assert str(refused.value) == ("maxReceiveCount 1 would dead-letter on a transient fault; use 3 or more; "
+                                  "retention 10 s is outside SQS's 60-1209600 s")
+    with pytest.raises(QueueConfigError) as refused:
+        polling_ceiling(2, 3)
+    assert str(refused.value) == ("maximum concurrency 3 exceeds the consumer's reserved concurrency (2): throttled "
+                                  "batches would burn receive counts and dead-letter good messages")
