@@ -195,3 +195,111 @@ def test_a_pinned_layer_number_skips_the_lookup(run_builder, lambdas_root) -> No
     assert out.template.one(FUNCTION)["inputs"]["layers"] == [
         "arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:31"]
     assert out.run.monitor.mocks.parameters_read == []
+
+
+def test_the_role_policy_document_is_exactly_its_logs_traces_and_grants(run_builder, lambdas_root) -> None:
+    table_arn = "arn:aws:dynamodb:us-east-1:123456789012:table/orders"
+    out = run_builder(build_sample(lambdas_root, grants=[Grant(["dynamodb:GetItem"], [table_arn])]), "dev")
+    document = out.template.policy(out.template.named("sample-policy"))
+    log_group = out.template.one("aws:cloudwatch/logGroup:LogGroup")["inputs"]["name"]
+    assert document == {"Version": "2012-10-17", "Statement": [
+        {"Sid": "OwnLogGroup", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+         "Resource": [f"arn:aws:logs:us-east-1:123456789012:log-group:{log_group}:*"]},
+        {"Sid": "XRay", "Effect": "Allow", "Action": ["xray:PutTelemetryRecords", "xray:PutTraceSegments"],
+         "Resource": ["*"]},
+        {"Effect": "Allow", "Action": ["dynamodb:GetItem"], "Resource": [table_arn]},
+    ]}
+    trust = json.loads(out.template.one("aws:iam/role:Role")["inputs"]["assumeRolePolicy"])
+    assert trust["Statement"] == [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+                                   "Action": "sts:AssumeRole",
+                                   "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}}}]
+    role = out.template.one("aws:iam/role:Role")["inputs"]
+    assert role["description"] == "Execution role of orders-dev-sample"
+
+
+def test_every_function_resource_is_the_builders_child_on_the_stack_provider(run_builder, lambdas_root) -> None:
+    out = run_builder(build_sample(lambdas_root, function_class="api"), "prod")  # prod api: alias + provisioned
+    built = [r for r in out.run.resources() if r.type.startswith("aws:") and r.name.startswith("sample")]
+    assert {r.type for r in built} >= {FUNCTION, "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy",
+                                       "aws:cloudwatch/logGroup:LogGroup", "aws:lambda/alias:Alias",
+                                       "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig",
+                                       "aws:cloudwatch/metricAlarm:MetricAlarm"}
+    assert {r.parent.rsplit("::", 1)[-1] for r in built} == {"harness"}
+    assert {(r.provider or "").rsplit("::", 1)[-1] for r in built} == {"aws-provider-id"}
+    assert all(r.options["deleteBeforeReplace"] for r in built)
+    function = next(r for r in built if r.type == FUNCTION)
+    urns = {r.type: r.urn for r in built}
+    assert {urns["aws:cloudwatch/logGroup:LogGroup"], urns["aws:iam/rolePolicy:RolePolicy"]} <= set(function.dependencies)
+    alarm_names = sorted(r.name for r in built if r.type == "aws:cloudwatch/metricAlarm:MetricAlarm")
+    assert alarm_names == ["sample-duration", "sample-errors", "sample-throttles"]
+
+
+def test_what_the_builder_reports_and_the_function_it_describes(run_builder, lambdas_root) -> None:
+    out = run_builder(build_sample(lambdas_root, description="Does the sample", runtime_modules=("stream_schema",)),
+                      "prod")
+    built = out.result
+    assert (built.name, built.memory_mb, built.timeout_seconds, built.reserved_concurrency) == (
+        "orders-prod-sample", 512, 20, 20)
+    assert built.function is not None and built.role is not None and built.log_group is not None
+    assert set(built.alarms) == {"errors", "throttles", "duration"}
+    function = out.template.one(FUNCTION)["inputs"]
+    assert function["description"] == "Does the sample" and function["name"] == "orders-prod-sample"
+    assert "components/runtime/stream_schema.py" in function["code"]["archive"]["files"]
+    assert function["environment"]["variables"]["ENVIRONMENT"] == "prod"
+    plain = run_builder(build_sample(lambdas_root), "dev").template.one(FUNCTION)["inputs"]
+    assert "description" not in plain
+
+
+@pytest.mark.parametrize(("fields", "accepted"), [
+    ({"memory_mb": 128}, True), ({"memory_mb": 10240}, True), ({"memory_mb": 127}, False), ({"memory_mb": 10241}, False),
+    ({"timeout_seconds": 1}, True), ({"timeout_seconds": 0}, False), ({"timeout_seconds": 900}, True),
+    ({"timeout_seconds": 901}, False), ({"function_class": "api", "timeout_seconds": 29}, True),
+    ({"reserved_concurrency": 1}, True), ({"reserved_concurrency": 0}, False),
+    ({"reserved_concurrency": 3, "provisioned_concurrency": 3}, True),
+    ({"reserved_concurrency": 3, "provisioned_concurrency": 4}, False),
+    ({"provisioned_concurrency": -1}, False),
+])
+def test_sizing_at_its_boundaries(fields, accepted) -> None:
+    from components.core.defaults import StackDefaults
+    from components.core.function import FunctionConfigError, FunctionSpec, function_defaults
+
+    spec = FunctionSpec("sample", **{"function_class": "worker", **fields}, code_root=Path("."))
+    if accepted:
+        assert function_defaults(StackDefaults(), spec)
+    else:
+        with pytest.raises(FunctionConfigError, match=r"^function 'sample': "):
+            function_defaults(StackDefaults(), spec)
+
+
+def test_sizing_errors_name_every_problem_and_a_missing_class() -> None:
+    from components.core.defaults import StackDefaults
+    from components.core.function import FunctionConfigError, FunctionSpec, function_defaults
+
+    spec = FunctionSpec("sample", "worker", memory_mb=64, provisioned_concurrency=-1, code_root=Path("."))
+    with pytest.raises(FunctionConfigError) as refused:
+        function_defaults(StackDefaults(), spec)
+    assert str(refused.value) == ("function 'sample': memory 64 MB is outside 128-10240 MB; "
+                                  "provisioned concurrency -1 must be between 0 and the reserved concurrency")
+    with pytest.raises(FunctionConfigError, match=r"^function 'sample' has no function_class \(its component sets one\)$"):
+        function_defaults(StackDefaults(), FunctionSpec("sample", code_root=Path(".")))
+
+
+def test_a_sandbox_account_reserves_and_provisions_nothing() -> None:
+    from components.core.defaults import StackDefaults
+    from components.core.function import FunctionSpec, function_defaults
+
+    spec = FunctionSpec("sample", "api", reserved_concurrency=5, provisioned_concurrency=2, code_root=Path("."))
+    assert function_defaults(StackDefaults(), spec)["provisioned_concurrency"] == 2
+    sizing = function_defaults(StackDefaults(concurrency_reservations=False), spec)
+    assert (sizing["reserved_concurrent_executions"], sizing["provisioned_concurrency"]) == (None, 0)
+
+
+def test_a_pinned_layer_number_needs_no_lookup_and_zero_is_refused() -> None:
+    from components.core.defaults import StackDefaults
+    from components.core.function import FunctionConfigError, powertools_layer_arn
+
+    assert powertools_layer_arn(StackDefaults(powertools_layer_version=31, region="eu-west-1")) == (
+        "arn:aws:lambda:eu-west-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:31")
+    with pytest.raises(FunctionConfigError) as refused:
+        powertools_layer_arn(StackDefaults())
+    assert str(refused.value) == "the Powertools layer is resolved from SSM (StackContext.resolved)"
