@@ -186,7 +186,8 @@ def test_a_consumer_slower_than_its_queue_allows_is_refused(run_builder) -> None
 def test_every_queue_resource_is_the_builders_child_on_the_stack_provider_and_replaced_delete_first(run_builder) -> None:
     out = run_builder(build(QueueSpec(consumer_timeout_seconds=30)), "dev")
     records = [r for r in out.run.resources() if r.type.startswith("aws:")]
-    assert {r.type for r in records} >= {QUEUE, "aws:sqs/queuePolicy:QueuePolicy", "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy",
+    assert {r.type for r in records} >= {QUEUE, "aws:sqs/queuePolicy:QueuePolicy",
+                                         "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy",
                                          "aws:cloudwatch/metricAlarm:MetricAlarm"}
     built = [r for r in records if r.name.startswith("work")]
     assert len(built) == 7  # queue, DLQ, two policies, redrive allow, two alarms
