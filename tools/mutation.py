@@ -28,7 +28,8 @@ COVERING_TESTS = {
                                             "tests/reliability/test_workers_under_faults.py"],
     "components/core/queue.py": ["tests/components/core/test_queue.py"],
     "components/core/function.py": ["tests/components/core/test_function.py"],
-    "system/settings.py": ["tests/components/test_settings.py", "tests/components/test_defaults.py"],
+    "system/settings.py": ["tests/components/test_settings.py", "tests/components/test_defaults.py",
+                           "tests/components/test_settings_messages.py"],
     "policy/rules.py": ["tests/policy/test_rules.py"],
 }
 
