@@ -1,7 +1,9 @@
 """Each function's archive is all its handler has in Lambda: unpack it alone (the archive's files,
 nothing of the repository) and import the handler as the Lambda runtime would, with the function's
 synthesized environment. Fails when a handler imports a module its component did not package, e.g.
-a ``components.runtime`` module missing from ``runtime_modules`` or a ``shared`` helper left out."""
+a ``components.runtime`` module missing from ``runtime_modules`` or a ``shared`` helper left out, and
+when anything deploy-time (Pulumi, the builders, the application's infrastructure code) is imported at
+runtime: handlers may import the library's runtime package only, which imports nothing of Pulumi."""
 
 from __future__ import annotations
 
@@ -37,7 +39,12 @@ def test_every_handler_imports_from_its_archive_alone(synth_stack, tmp_path: Pat
                "AWS_SECRET_ACCESS_KEY": "testing", "POWERTOOLS_TRACE_DISABLED": "1",
                **{k: str(v) for k, v in inputs["environment"]["variables"].items()}}
         # -P: the script's directory is not put first on sys.path; the archive root is the only code there.
-        script = f"import sys; sys.path.insert(0, {str(unpacked)!r}); import importlib; importlib.import_module({module!r})"
+        # Pulumi is deploy-time only: a handler (or a library runtime module) that imports it fails here.
+        script = (f"import sys; sys.path.insert(0, {str(unpacked)!r}); import importlib; "
+                  f"importlib.import_module({module!r}); "
+                  "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('pulumi', 'pulumi_aws', 'system', "
+                  "'tools', 'lambdas') or m in ('components.core', 'components.platform')); "
+                  "assert not loaded, f'deploy-time modules imported at runtime: {loaded}'")
         running[function["name"]] = subprocess.Popen([sys.executable, "-P", "-c", script], cwd=unpacked, env=env,
                                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     failures = {}

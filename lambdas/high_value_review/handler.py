@@ -3,26 +3,19 @@ Invoked directly by EventBridge; failures go to the target's DLQ after the retri
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from components.runtime.environment import read_environment, variable
+from components.runtime.environment import read_environment
 from components.runtime.observability import logger, observed
 from shared.contracts import parse
 from shared.dynamo import to_dynamo
-from shared.orders_schema import ORDERS_TABLE_ENV, PARTITION_KEY, SORT_KEY
-from shared.subscriber import put_once
+from shared.orders_schema import PARTITION_KEY, SORT_KEY
+from shared.subscriber import OrdersSubscriberEnvironment, put_once
 
-
-@dataclass(frozen=True)
-class Environment:
-    orders_table: str = variable(ORDERS_TABLE_ENV)
-
-
-environment = read_environment(Environment)
+environment = read_environment(OrdersSubscriberEnvironment)
 dynamodb = boto3.client("dynamodb")
 TABLE = environment.orders_table
 

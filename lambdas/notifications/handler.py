@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from components.runtime.environment import read_environment, variable
+from components.runtime.environment import read_environment
 from components.runtime.observability import observed
 from notifications.notifications import Notifications
 from shared.contracts import ORDER_EVENTS
-from shared.orders_schema import ORDERS_TABLE_ENV
-from shared.subscriber import sqs_batch
+from shared.subscriber import OrdersSubscriberEnvironment, sqs_batch
 
-
-@dataclass(frozen=True)
-class Environment:
-    orders_table: str = variable(ORDERS_TABLE_ENV)
-
-
-environment = read_environment(Environment)
+environment = read_environment(OrdersSubscriberEnvironment)
 dynamodb = boto3.client("dynamodb")
 notifications = Notifications(dynamodb, environment.orders_table)
 batch = sqs_batch(ORDER_EVENTS, notifications.record)

@@ -5,15 +5,25 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from botocore.exceptions import ClientError
 
+from components.runtime.environment import variable
 from shared.contracts import parse
+from shared.orders_schema import ORDERS_TABLE_ENV
 
 Apply = Callable[[str, Any, dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class OrdersSubscriberEnvironment:
+    """What system/fanout.py gives every orders subscriber: the orders table."""
+
+    orders_table: str = variable(ORDERS_TABLE_ENV)
 
 
 def sqs_batch(accepted: tuple[str, ...], apply: Apply) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
