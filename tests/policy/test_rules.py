@@ -331,3 +331,54 @@ def test_l10_is_one_warning_per_function_with_several_invokers() -> None:
     found = [f for f in check_stack([function, other, by_events, again, by_api]) if f.rule == "L10"]
     assert [(f.resource, f.severity, f.problem) for f in found] == [
         ("urn:f", WARNING, "is invoked by several principals ['apigateway.amazonaws.com', 'events.amazonaws.com'].")]
+
+
+def sized(visibility: int = 180, timeout: int = 30, reserved: int | None = None, ceiling: int | None = None,
+          source_retention: int | None = 345600, dlq_retention: int | None = 1209600) -> list:
+    """A queue + DLQ drained by one function, as check_stack sees them; G2/G3 findings as tuples."""
+    from policy.rules import check_stack
+
+    queue_inputs = {"name": "work", "visibilityTimeoutSeconds": visibility,
+                    "redrivePolicy": json.dumps({"deadLetterTargetArn": "arn:aws:sqs:us-east-1:1:work-dlq"})}
+    if source_retention is not None:
+        queue_inputs["messageRetentionSeconds"] = source_retention
+    dlq_inputs = {"name": "work-dlq", "tags": {"queue-role": "dead-letter"}}
+    if dlq_retention is not None:
+        dlq_inputs["messageRetentionSeconds"] = dlq_retention
+    function_inputs = {"name": "fn", "timeout": timeout}
+    if reserved is not None:
+        function_inputs["reservedConcurrentExecutions"] = reserved
+    mapping_inputs = {"eventSourceArn": "arn:aws:sqs:us-east-1:1:work", "functionName": "arn:aws:lambda:us-east-1:1:function:fn",
+                      "functionResponseTypes": ["ReportBatchItemFailures"]}
+    if ceiling is not None:
+        mapping_inputs["scalingConfig"] = {"maximumConcurrency": ceiling}
+    resources = [resource("aws:sqs/queue:Queue", "q", **queue_inputs), resource("aws:sqs/queue:Queue", "d", **dlq_inputs),
+                 resource("aws:lambda/function:Function", "f", **function_inputs),
+                 resource("aws:lambda/eventSourceMapping:EventSourceMapping", "m", **mapping_inputs)]
+    return [(f.rule, f.resource, f.problem) for f in check_stack(resources) if f.rule in ("G2", "G3")]
+
+
+def test_g2_visibility_at_six_times_the_consumer_timeout_and_not_below() -> None:
+    assert sized(visibility=180, timeout=30) == []
+    assert sized(visibility=179, timeout=30) == [
+        ("G2", "urn:q", "visibility timeout 179 s is below 6 x its consumer's 30 s timeout.")]
+    assert sized(visibility=17, timeout=3)  # without a timeout Lambda's default is 3 s
+    assert sized(visibility=18, timeout=3) == []
+
+
+def test_g2_polling_within_the_reserved_concurrency() -> None:
+    assert sized(reserved=None, ceiling=None) == [] and sized(reserved=0, ceiling=None) == []
+    assert sized(reserved=5, ceiling=5) == [] and sized(reserved=1, ceiling=2) == []  # SQS's floor is 2
+    assert sized(reserved=5, ceiling=6) == [("G2", "urn:m", "polls with more concurrency (6) than the consumer's "
+                                                             "reserved 5: throttled batches burn receive counts.")]
+    assert sized(reserved=5, ceiling=None) == [("G2", "urn:m", "polls with more concurrency (unbounded) than the "
+                                                                "consumer's reserved 5: throttled batches burn receive counts.")]
+
+
+def test_g3_a_dlq_keeps_messages_at_least_as_long_as_its_source() -> None:
+    assert sized(source_retention=1209600, dlq_retention=1209600) == []
+    assert sized(source_retention=1209600, dlq_retention=1209599) == [
+        ("G3", "urn:d", "keeps messages for less time than its source queue.")]
+    assert sized(source_retention=None, dlq_retention=345600) == []  # SQS's default is 4 days on both
+    assert sized(source_retention=345601, dlq_retention=None) == [
+        ("G3", "urn:d", "keeps messages for less time than its source queue.")]
