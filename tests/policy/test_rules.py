@@ -382,3 +382,48 @@ def test_g3_a_dlq_keeps_messages_at_least_as_long_as_its_source() -> None:
     assert sized(source_retention=None, dlq_retention=345600) == []  # SQS's default is 4 days on both
     assert sized(source_retention=345601, dlq_retention=None) == [
         ("G3", "urn:d", "keeps messages for less time than its source queue.")]
+
+
+def g1(*resources: dict) -> list[tuple[str, str]]:
+    from policy.rules import check_stack
+
+    return [(f.resource, f.problem) for f in check_stack(list(resources)) if f.rule == "G1"
+            and not f.resource.startswith(("urn:fn", "urn:alarm"))]
+
+
+def test_g1_stream_consumers_need_an_iterator_age_alarm() -> None:
+    function = resource("aws:lambda/function:Function", "fn", name="fn")
+    kinesis = resource("aws:lambda/eventSourceMapping:EventSourceMapping", "m", functionName="fn",
+                       eventSourceArn="arn:aws:kinesis:us-east-1:1:stream/s")
+    table = resource("aws:lambda/eventSourceMapping:EventSourceMapping", "t", functionName="arn:aws:lambda:x:1:function:fn",
+                     eventSourceArn="arn:aws:dynamodb:us-east-1:1:table/o/stream/2026")
+    sqs = resource("aws:lambda/eventSourceMapping:EventSourceMapping", "s", functionName="fn",
+                   eventSourceArn="arn:aws:sqs:us-east-1:1:q")
+    missing = "stream consumer has no iterator-age alarm."
+    assert g1(function, kinesis, table, sqs) == [("urn:m", missing), ("urn:t", missing)]
+    iterator = resource("aws:cloudwatch/metricAlarm:MetricAlarm", "alarm-i", namespace="AWS/Lambda", metricName="IteratorAge",
+                        dimensions={"FunctionName": "fn"}, alarmActions=["arn:t"])
+    assert g1(function, kinesis, table, sqs, iterator) == []
+
+
+def test_g1_rules_apis_and_enabled_schedules_need_their_alarms() -> None:
+    rule = resource("aws:cloudwatch/eventRule:EventRule", "r", name="orders-paid", eventPattern="{}")
+    scheduled_rule = resource("aws:cloudwatch/eventRule:EventRule", "cron", name="cron", scheduleExpression="rate(1 hour)")
+    api = resource("aws:apigatewayv2/api:Api", "api", name="orders")
+    schedule = resource("aws:scheduler/schedule:Schedule", "job", state="ENABLED",
+                        target={"arn": "arn:aws:lambda:us-east-1:1:function:job"})
+    off = resource("aws:scheduler/schedule:Schedule", "off", state="DISABLED", target={"arn": "arn:aws:lambda:x:1:function:off"})
+    assert g1(rule, scheduled_rule, api, schedule, off) == [
+        ("urn:r", "rule has no FailedInvocations alarm."), ("urn:api", "HTTP API has no 5xx alarm."),
+        ("urn:job", "schedule has no 'did not run' alarm.")]
+    alarms = [
+        resource("aws:cloudwatch/metricAlarm:MetricAlarm", "alarm-r", namespace="AWS/Events", metricName="FailedInvocations",
+                 dimensions={"RuleName": "orders-paid"}, alarmActions=["arn:t"]),
+        resource("aws:cloudwatch/metricAlarm:MetricAlarm", "alarm-a", namespace="AWS/ApiGateway", metricName="5xx",
+                 dimensions={"ApiId": "abc"}, alarmActions=["arn:t"]),
+        resource("aws:cloudwatch/metricAlarm:MetricAlarm", "alarm-j", namespace="AWS/Lambda", metricName="Invocations",
+                 dimensions={"FunctionName": "job"}, treatMissingData="breaching", alarmActions=["arn:t"]),
+    ]
+    assert g1(rule, scheduled_rule, api, schedule, off, *alarms) == []
+    quiet = {**alarms[2], "inputs": {**alarms[2]["inputs"], "treatMissingData": "notBreaching"}}
+    assert g1(schedule, quiet) == [("urn:job", "schedule has no 'did not run' alarm.")]
