@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from datetime import UTC
@@ -296,3 +297,19 @@ def test_a_create_whose_key_is_still_being_processed_is_a_409_to_retry(api, monk
     assert (status, error["error"]["code"]) == (409, "REQUEST_IN_PROGRESS")
     assert error["error"]["message"] == "a request with this Idempotency-Key is still in progress"
     assert [i for i in items(ORDERS) if i.get("entity") == "order"] == []
+
+
+def test_a_body_that_is_not_text_or_not_strict_base64_is_a_400(api, lambda_context) -> None:
+    from tests.lambdas.http_events import http_event, parse
+
+    module = api.module
+    event = http_event("POST", "/orders", VALID)
+    event["body"] = {"already": "parsed"}  # a proxy or test client handing over an object
+    status, error = parse(module.handler(event, lambda_context))
+    assert (status, error) == (400, {"error": {"code": "MALFORMED_BODY", "message": "request body is not text"}})
+    event = http_event("POST", "/orders", VALID)
+    event["body"], event["isBase64Encoded"] = base64.b64encode(json.dumps(VALID).encode()).decode() + "$$", True
+    status, error = parse(module.handler(event, lambda_context))  # lenient decoding would drop the '$$' and accept it
+    assert (status, error["error"]["code"]) == (400, "MALFORMED_BODY")
+    assert [i for i in items(ORDERS) if i.get("entity") == "order"] == []
+
