@@ -143,7 +143,6 @@ class FanOut(pulumi.ComponentResource):
         self.register_outputs({"rules": self.rule_names})
 
     def _subscribe(self, ctx: StackContext, args: FanOutArgs, subscriber: Subscriber) -> BuiltSubscriber:
-        events = args
         bus_name = args.bus_name
         base = subscriber.name
         rule = aws.cloudwatch.EventRule(
@@ -154,8 +153,8 @@ class FanOut(pulumi.ComponentResource):
             opts=ctx.options(self),
         )
         dead_letters = build_dead_letter_queue(ctx, f"{base}-target-dlq", self, [_sends_from(rule.arn)])
-        retry_policy = {"maximum_event_age_in_seconds": events.maximum_event_age_seconds,
-                        "maximum_retry_attempts": events.maximum_retry_attempts}
+        retry_policy = {"maximum_event_age_in_seconds": args.maximum_event_age_seconds,
+                        "maximum_retry_attempts": args.maximum_retry_attempts}
         queue = None
         if subscriber.target == QUEUE:
             timeout = function_defaults(ctx.defaults, subscriber.consumer, f"{base}-consumer")["timeout"]
@@ -176,7 +175,7 @@ class FanOut(pulumi.ComponentResource):
                 function_name=consumer.function.name,
                 qualifier=consumer.qualifier,
                 maximum_retry_attempts=2,
-                maximum_event_age_in_seconds=events.maximum_event_age_seconds,
+                maximum_event_age_in_seconds=args.maximum_event_age_seconds,
                 destination_config={"on_failure": {"destination": dead_letters.queue.arn}},
                 opts=ctx.options(self),
             )

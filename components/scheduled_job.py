@@ -140,7 +140,6 @@ class ScheduledJob(pulumi.ComponentResource):
         _validate(args)
         ctx = args.stack.resolved(self)
         settings = ctx.defaults
-        jobs = args
         period = heartbeat_period(args)
         enabled = args.enabled
 
@@ -172,7 +171,7 @@ class ScheduledJob(pulumi.ComponentResource):
             name=physical_name(settings, args.job),
             group_name=ctx.schedule_group_name or "default",
             schedule_expression=args.expression,
-            schedule_expression_timezone=jobs.time_zone,
+            schedule_expression_timezone=args.time_zone,
             flexible_time_window=(
                 {"mode": "FLEXIBLE", "maximum_window_in_minutes": args.flexible_window_minutes}
                 if args.flexible_window_minutes else {"mode": "OFF"}
@@ -183,8 +182,8 @@ class ScheduledJob(pulumi.ComponentResource):
                 "role_arn": role.arn,
                 "input": json.dumps({"job": args.job, **args.input}),
                 "retry_policy": {
-                    "maximum_event_age_in_seconds": jobs.maximum_event_age_seconds,
-                    "maximum_retry_attempts": jobs.maximum_retry_attempts,
+                    "maximum_event_age_in_seconds": args.maximum_event_age_seconds,
+                    "maximum_retry_attempts": args.maximum_retry_attempts,
                 },
                 "dead_letter_config": {"arn": self.dead_letters.queue.arn},
             },

@@ -90,7 +90,6 @@ class StreamProcessorArgs:
 
 def mapping_defaults(args: StreamProcessorArgs) -> dict[str, Any]:
     """The event source mapping's safe defaults merged with the args; one home for all stream mappings."""
-    streams = args
     kinesis = isinstance(args.source, KinesisSource)
     problems = out_of_bounds(args) + (out_of_bounds(args.source) if kinesis else [])
     if args.function.function_class not in (None, "stream"):
@@ -105,13 +104,13 @@ def mapping_defaults(args: StreamProcessorArgs) -> dict[str, Any]:
         raise StreamConfigError("; ".join(problems))
     values: dict[str, Any] = {
         "starting_position": args.starting_position,
-        "batch_size": streams.batch_size,
-        "maximum_batching_window_in_seconds": streams.batching_window_seconds,
+        "batch_size": args.batch_size,
+        "maximum_batching_window_in_seconds": args.batching_window_seconds,
         "bisect_batch_on_function_error": True,
-        "maximum_retry_attempts": streams.maximum_retry_attempts,
-        "maximum_record_age_in_seconds": streams.maximum_record_age_seconds,
+        "maximum_retry_attempts": args.maximum_retry_attempts,
+        "maximum_record_age_in_seconds": args.maximum_record_age_seconds,
         "function_response_types": ["ReportBatchItemFailures"],
-        "parallelization_factor": 1 if args.keeps_shard_state or not kinesis else streams.parallelization_factor,
+        "parallelization_factor": 1 if args.keeps_shard_state or not kinesis else args.parallelization_factor,
     }
     if args.filter_patterns:
         values["filter_criteria"] = {"filters": [{"pattern": json.dumps(p)} for p in args.filter_patterns]}

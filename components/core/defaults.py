@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from components.core.errors import ComponentConfigError
 from components.runtime.idempotency_schema import IDEMPOTENCY_TTL_FALLBACK_SECONDS
 
 __all__ = [
@@ -145,8 +146,6 @@ class StackDefaults:
     """Default tags of every resource, applied by the stack's provider."""
 
     def __post_init__(self) -> None:
-        from components.core.errors import ComponentConfigError
-
         problems = []
         if not _NAME.match(self.service):
             problems.append(f"service {self.service!r} must be 2-31 lowercase letters, digits or '-'")
@@ -170,8 +169,6 @@ class StackDefaults:
         try:
             return self.profiles[function_class]
         except KeyError:
-            from components.core.errors import ComponentConfigError
-
             raise ComponentConfigError(
                 f"unknown function class '{function_class}'; expected one of {', '.join(FUNCTION_CLASSES)}"
             ) from None
