@@ -21,6 +21,7 @@ from components.core.alarms import AlarmSpec, build_alarms
 from components.core.bounds import bounded, out_of_bounds
 from components.core.context import StackContext
 from components.core.defaults import MAX_ASYNC_EVENT_AGE_SECONDS
+from components.core.documents import json_document
 from components.core.errors import ComponentConfigError
 from components.core.function import BuiltFunction, FunctionSpec, allow_invoke, build_function, function_defaults
 from components.core.iam import Grant, deny_insecure_transport, policy_document
@@ -248,7 +249,7 @@ class TopicFanOut(pulumi.ComponentResource):
                 endpoint=queue.queue.arn,
                 raw_message_delivery=True,
                 filter_policy=json.dumps(subscriber.filter_policy) if subscriber.filter_policy else None,
-                redrive_policy=pulumi.Output.json_dumps({"deadLetterTargetArn": queue.dlq.arn}),
+                redrive_policy=json_document({"deadLetterTargetArn": queue.dlq.arn}),
                 opts=ctx.options(self),
             )
             self.queues[subscriber.name] = queue

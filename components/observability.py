@@ -12,6 +12,7 @@ import pulumi_aws as aws
 
 from components.core.alarms import CRITICAL, RegisteredAlarm, registered_alarms
 from components.core.context import StackContext
+from components.core.documents import json_document
 from components.core.errors import ComponentConfigError
 from components.core.naming import physical_name
 
@@ -66,7 +67,7 @@ def dashboard_body(alarms: list[RegisteredAlarm], region: str, title: str) -> pu
             widgets.append({"type": "text", "width": 24, "height": 1,
                             "properties": {"markdown": f"## {severity.title()} alarms ({len(chosen)})"}})
             widgets += [_widget(a, region) for a in chosen]
-    return pulumi.Output.json_dumps({"widgets": widgets})
+    return json_document({"widgets": widgets})
 
 
 def paging(alarms: list[RegisteredAlarm]) -> list[RegisteredAlarm]:

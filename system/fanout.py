@@ -10,7 +10,7 @@ from components.core.function import FunctionSpec
 from components.core.iam import Grant
 from components.fan_out import LAMBDA, FanOutArgs, Subscriber
 from components.stream_processor import StreamProcessor
-from lambdas.shared import contracts
+from lambdas.shared import event_catalog
 from lambdas.shared.activity_schema import ACTIVITY_STREAM_ENV
 from lambdas.shared.orders_schema import ORDERS_TABLE_ENV
 from system.functions import app_function
@@ -18,15 +18,15 @@ from system.settings import Settings
 
 
 def patterns(settings: Settings) -> dict[str, dict]:
-    """Each subscriber's event pattern, from the contracts module (infra and e2e tests share them)."""
+    """Each subscriber's event pattern, from the event catalog (infra and e2e tests share them)."""
     return {
-        "fulfilment": contracts.pattern("OrderPaid"),
-        "notifications": contracts.pattern(*contracts.ORDER_EVENTS),
-        "analytics": contracts.pattern(*contracts.ORDER_EVENTS),
-        "high-value-review": contracts.pattern(
+        "fulfilment": event_catalog.pattern("OrderPaid"),
+        "notifications": event_catalog.pattern(*event_catalog.ORDER_EVENTS),
+        "analytics": event_catalog.pattern(*event_catalog.ORDER_EVENTS),
+        "high-value-review": event_catalog.pattern(
             # Amounts are strings (exact); EventBridge compares numbers, so the rule reads the whole-unit
             # ceiling, which is exact for "greater than a whole threshold".
-            "OrderPlaced", detail={"totalAmountRoundedUp": contracts.greater_than(
+            "OrderPlaced", detail={"totalAmountRoundedUp": event_catalog.greater_than(
                 settings.events.high_value_order_threshold)}),
     }
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pulumi
 
+from components.core.documents import json_document
 from components.core.errors import ComponentConfigError
 
 __all__ = ["Grant", "GrantError", "deny_insecure_transport", "policy_document", "service_assume_role_policy"]
@@ -58,7 +59,7 @@ class Grant:
 
 def policy_document(statements: Sequence[Mapping[str, Any]]) -> pulumi.Output[str]:
     """A policy JSON document; statement values may be Outputs."""
-    return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": list(statements)})
+    return json_document({"Version": "2012-10-17", "Statement": list(statements)})
 
 
 def service_assume_role_policy(service_principal: str, source_account: pulumi.Input[str] | None = None) -> pulumi.Output[str]:

@@ -11,6 +11,7 @@ import pulumi_aws as aws
 
 from components.core.alarms import build_alarm, dlq_depth_spec, queue_age_spec
 from components.core.context import StackContext
+from components.core.documents import json_document
 from components.core.errors import ComponentConfigError
 from components.core.function import BuiltFunction
 from components.core.iam import Grant, deny_insecure_transport, policy_document
@@ -139,7 +140,7 @@ def build_queue(ctx: StackContext, name: str, spec: QueueSpec, parent: pulumi.Re
         visibility_timeout_seconds=sizing["visibility_timeout_seconds"],
         receive_wait_time_seconds=20,  # long polling: fewer empty receives, lower cost
         sqs_managed_sse_enabled=True,
-        redrive_policy=pulumi.Output.json_dumps(
+        redrive_policy=json_document(
             {"deadLetterTargetArn": dlq.arn, "maxReceiveCount": sizing["max_receive_count"]}
         ),
         **fifo_args,
@@ -149,7 +150,7 @@ def build_queue(ctx: StackContext, name: str, spec: QueueSpec, parent: pulumi.Re
     aws.sqs.RedriveAllowPolicy(
         f"{name}-dlq-redrive-allow",
         queue_url=dlq.id,
-        redrive_allow_policy=pulumi.Output.json_dumps(
+        redrive_allow_policy=json_document(
             {"redrivePermission": "byQueue", "sourceQueueArns": [queue.arn]}
         ),
         opts=ctx.options(parent),

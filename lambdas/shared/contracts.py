@@ -22,7 +22,11 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
+from .event_catalog import EVENT_SOURCES, ORDER_EVENTS, anything_but, exists, greater_than, pattern, prefix
 from .money import amount_text, parse_amount, rounded_up  # relative: imported as shared.* and lambdas.shared.*
+
+__all__ = ["CONTRACTS", "ORDER_EVENTS", "UnsupportedEventError", "anything_but", "exists", "greater_than", "parse",
+           "pattern", "prefix"]
 
 # An amount on the wire from v3/v2 on: its decimal text only (a JSON number would be a float).
 Amount = Annotated[Decimal, BeforeValidator(parse_amount)]
@@ -119,15 +123,17 @@ class Contract:
 
 
 CONTRACTS: dict[str, Contract] = {c.name: c for c in (
-    Contract("OrderPlaced", "orders", {1: OrderPlacedV1, 2: OrderPlacedV2, 3: OrderPlacedV3},
+    Contract("OrderPlaced", EVENT_SOURCES["OrderPlaced"], {1: OrderPlacedV1, 2: OrderPlacedV2, 3: OrderPlacedV3},
              upgrades={1: lambda detail: {**detail, "version": 2, "itemCount": detail.get("itemCount")},
                        2: _order_placed_v3}),
-    Contract("OrderPaid", "payments", {1: OrderPaidV1, 2: OrderPaidV2}, upgrades={1: _as_text("totalAmount", 2)}),
-    Contract("OrderCancelled", "orders", {1: OrderCancelledV1}),
-    Contract("OrderExpired", "orders", {1: OrderExpiredV1}),
-    Contract("PaymentFailed", "payments", {1: PaymentFailedV1, 2: PaymentFailedV2}, upgrades={1: _as_text("amount", 2)}),
+    Contract("OrderPaid", EVENT_SOURCES["OrderPaid"], {1: OrderPaidV1, 2: OrderPaidV2}, upgrades={1: _as_text("totalAmount", 2)}),
+    Contract("OrderCancelled", EVENT_SOURCES["OrderCancelled"], {1: OrderCancelledV1}),
+    Contract("OrderExpired", EVENT_SOURCES["OrderExpired"], {1: OrderExpiredV1}),
+    Contract("PaymentFailed", EVENT_SOURCES["PaymentFailed"], {1: PaymentFailedV1, 2: PaymentFailedV2},
+             upgrades={1: _as_text("amount", 2)}),
 )}
-ORDER_EVENTS = ("OrderPlaced", "OrderPaid", "OrderCancelled", "OrderExpired")
+if set(CONTRACTS) != set(EVENT_SOURCES):  # one list of events: the catalog the rules are built from
+    raise RuntimeError(f"contracts {sorted(CONTRACTS)} differ from the event catalog {sorted(EVENT_SOURCES)}")
 
 
 def parse(event: Mapping[str, Any], accepted: tuple[str, ...] | None = None) -> tuple[str, _Detail]:
@@ -159,34 +165,3 @@ def parse(event: Mapping[str, Any], accepted: tuple[str, ...] | None = None) -> 
         return name, contract.versions[version].model_validate(detail)
     except ValidationError as error:
         raise UnsupportedEventError(f"{name} v{version} detail is invalid: {error.error_count()} problem(s)") from error
-
-
-def pattern(*names: str, detail: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """An EventBridge event pattern for these events, optionally with content filters on the detail."""
-    unknown = [n for n in names if n not in CONTRACTS]
-    if unknown or not names:
-        raise ValueError(f"unknown events {unknown}; known: {sorted(CONTRACTS)}")
-    result: dict[str, Any] = {
-        "source": sorted({CONTRACTS[n].source for n in names}),
-        "detail-type": list(names),
-    }
-    if detail:
-        result["detail"] = dict(detail)
-    return result
-
-
-# Content filters (EventBridge pattern operators).
-def greater_than(value: float) -> list[dict[str, Any]]:
-    return [{"numeric": [">", value]}]
-
-
-def prefix(value: str) -> list[dict[str, Any]]:
-    return [{"prefix": value}]
-
-
-def anything_but(*values: Any) -> list[dict[str, Any]]:
-    return [{"anything-but": list(values)}]
-
-
-def exists(present: bool = True) -> list[dict[str, Any]]:
-    return [{"exists": present}]

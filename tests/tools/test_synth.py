@@ -71,3 +71,21 @@ def test_secure_values_become_placeholders(tmp_path) -> None:
     config, secret_keys = stack_config("sec", tmp_path)
     assert config[f"{PROJECT}:signingSecret"] == "[secret]"
     assert secret_keys == [f"{PROJECT}:signingSecret"]
+
+
+def test_cli_output_is_the_in_process_synth_byte_for_byte() -> None:
+    """The command skips the cyclic collector and exits without freeing the heap: the text it
+    flushes before leaving must be exactly what a normal in-process run of the synth serialises."""
+    from tools.synth import synth
+
+    expected = json.dumps(synth("prod").as_json(), indent=1, sort_keys=False) + "\n"
+    result = run_synth("prod")
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout) > 100_000
+    assert result.stdout == expected
+
+
+def test_cli_error_is_flushed_before_the_fast_exit() -> None:
+    result = run_synth("prod", "-c", "apiMemoryMb=64")
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == f"  - {PROJECT}:apiMemoryMb: must be between 128 and 10240 MB (got 64)"
