@@ -10,7 +10,7 @@ STACK ?= dev
 CONFIG ?=
 CONFIG_FLAGS := $(foreach pair,$(CONFIG),-c $(pair))
 MODULE ?=
-BENCHES := synth_speed archive_size cold_start webhook_warm expire_backlog aggregator
+BENCHES := synth_floor archive_size cold_start webhook_warm expire_backlog aggregator test_suite
 
 .PHONY: help setup test lint synth plan policy cost bench mutation preview up clean policy-venv
 
@@ -33,7 +33,7 @@ test: setup  ## lint + the whole test suite (the CI command)
 	@echo ">> ruff"
 	$(PY) -m ruff check .
 	@echo ">> pytest on 2 workers"
-	$(PY) -m pytest -n 2
+	$(PY) -m pytest -n 2 --dist worksteal
 
 lint: setup  ## ruff only
 	$(PY) -m ruff check .

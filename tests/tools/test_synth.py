@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 import sys
 
 import pytest
 
-from tests.conftest import PROJECT, ROOT
+from tests.conftest import PROJECT, ROOT, cached_synth
 
 
 def run_synth(*args: str) -> subprocess.CompletedProcess[str]:
@@ -14,9 +15,15 @@ def run_synth(*args: str) -> subprocess.CompletedProcess[str]:
                           timeout=60)
 
 
+@functools.cache
+def synth_command(stack: str) -> subprocess.CompletedProcess[str]:
+    """One run of the command per stack for the tests that only read its output."""
+    return run_synth(stack)
+
+
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_cli_prints_the_documented_json(stack: str) -> None:
-    result = run_synth(stack)
+    result = synth_command(stack)
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)
     assert set(document) == {"project", "stack", "resources"}
@@ -33,14 +40,14 @@ def test_cli_prints_the_documented_json(stack: str) -> None:
 
 
 def test_cli_output_is_deterministic() -> None:
-    first, second = run_synth("prod"), run_synth("prod")
+    first, second = synth_command("prod"), run_synth("prod")
     assert first.returncode == 0 and second.returncode == 0, first.stderr
     assert len(json.loads(first.stdout)["resources"]) > 100
     assert first.stdout == second.stdout
 
 
 def test_cli_inputs_are_concrete_strings_not_nulls() -> None:
-    document = json.loads(run_synth("dev").stdout)
+    document = json.loads(synth_command("dev").stdout)
     topic_policy = next(r for r in document["resources"] if r["type"] == "aws:sns/topicPolicy:TopicPolicy")
     assert topic_policy["inputs"]["arn"].startswith("arn:aws:sns:us-east-1:")
     assert "null" not in topic_policy["inputs"]["policy"]
@@ -76,10 +83,8 @@ def test_secure_values_become_placeholders(tmp_path) -> None:
 def test_cli_output_is_the_in_process_synth_byte_for_byte() -> None:
     """The command skips the cyclic collector and exits without freeing the heap: the text it
     flushes before leaving must be exactly what a normal in-process run of the synth serialises."""
-    from tools.synth import synth
-
-    expected = json.dumps(synth("prod").as_json(), indent=1, sort_keys=False) + "\n"
-    result = run_synth("prod")
+    expected = json.dumps(cached_synth("prod").as_json(), indent=1, sort_keys=False) + "\n"
+    result = synth_command("prod")
     assert result.returncode == 0, result.stderr
     assert len(result.stdout) > 100_000
     assert result.stdout == expected
