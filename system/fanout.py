@@ -8,7 +8,7 @@ from components.api_service import ApiService
 from components.core.context import StackContext
 from components.core.function import FunctionSpec
 from components.core.iam import Grant
-from components.fan_out import LAMBDA, FanOutArgs, Subscriber
+from components.fan_out import FanOutArgs, Subscriber
 from components.stream_processor import StreamProcessor
 from lambdas.shared import event_catalog
 from lambdas.shared.activity_schema import ACTIVITY_STREAM_ENV
@@ -59,10 +59,11 @@ def subscribers(settings: Settings, orders: ApiService, activity: StreamProcesso
         Subscriber("analytics", pattern["analytics"], consumer(
             "analytics_forwarder", "Forwards order events to the activity stream",
             Grant(["dynamodb:PutItem", "dynamodb:UpdateItem"], [table_arn]),  # the PENDING/DONE marker
-            Grant(["kinesis:PutRecord"], [activity.stream_arn]),
+            Grant(["kinesis:PutRecords"], [activity.stream_arn]),
             **{ACTIVITY_STREAM_ENV: activity.stream_name})),
+        # Behind a queue like the others (not a Lambda target, one event per invocation), so reviews
+        # are opened a batch at a time.
         Subscriber("high-value-review", pattern["high-value-review"], consumer(
-            "high_value_review", "Opens a review for high-value orders", Grant(["dynamodb:PutItem"], [table_arn])),
-            target=LAMBDA),
+            "high_value_review", "Opens a review for high-value orders", Grant(["dynamodb:PutItem"], [table_arn]))),
     ]
 

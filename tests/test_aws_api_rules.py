@@ -62,14 +62,21 @@ def test_sqs_visibility_covers_six_consumer_timeouts_and_the_batching_window(syn
         window = mapping["inputs"].get("maximumBatchingWindowInSeconds") or 0
         assert queue["inputs"]["visibilityTimeoutSeconds"] >= 6 * function["inputs"]["timeout"] + window, queue["name"]
         checked += 1
-    assert checked == 4  # payments webhook + three queue subscribers
+    assert checked == 5  # payments webhook + four queue subscribers
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_retry_policies_are_within_what_each_api_accepts(synth_stack, stack) -> None:
+def test_retry_policies_are_within_what_each_api_accepts(synth_stack, run_builder, stack) -> None:
+    from components.core.defaults import MAX_ASYNC_EVENT_AGE_SECONDS
+    from tests.components.test_fan_out import lambda_target_fan_out
+
     template = synth_stack(stack)
-    invoke = template.of_type("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig")
-    targets = template.of_type("aws:cloudwatch/eventTarget:EventTarget")
+    # The program has no Lambda target now; one at the settings' upper bounds stands in for it.
+    lambda_target = lambda_target_fan_out(run_builder, maximum_event_age_seconds=MAX_ASYNC_EVENT_AGE_SECONDS,
+                                          maximum_retry_attempts=185)
+    invoke = lambda_target.of_type("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig")
+    targets = template.of_type("aws:cloudwatch/eventTarget:EventTarget") + lambda_target.of_type(
+        "aws:cloudwatch/eventTarget:EventTarget")
     schedules = template.of_type("aws:scheduler/schedule:Schedule")
     assert invoke and targets and schedules
     for config in invoke:

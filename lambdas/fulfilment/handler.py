@@ -15,7 +15,7 @@ from shared.subscriber import OrdersSubscriberEnvironment, sqs_batch
 environment = read_environment(OrdersSubscriberEnvironment)
 dynamodb = boto3.client("dynamodb")
 fulfilment = Fulfilment(dynamodb, environment.orders_table)
-batch = sqs_batch(("OrderPaid",), lambda name, detail, event: fulfilment.start(detail))
+batch = sqs_batch(("OrderPaid",), fulfilment.start)
 
 
 @observed

@@ -1,8 +1,11 @@
 """Payments worker: applies verified webhook messages from SQS, with partial batch responses.
 
-Idempotent on the webhook id (Powertools idempotency, DynamoDB, TTL): a redelivered webhook has
-no second effect. A transient fault fails only its record; an unparseable message keeps failing
-until the queue moves it to the dead-letter queue after maxReceiveCount receives.
+Idempotent on the webhook id: its marker (in the component's idempotency table, with a TTL) is
+written in the same DynamoDB transaction as its effect, so a redelivered webhook has no second
+effect, for two calls per webhook (Powertools idempotency would add two more: its INPROGRESS and
+COMPLETED records around the transaction). A transient fault fails only its record; an
+unparseable message keeps failing until the queue moves it to the dead-letter queue after
+maxReceiveCount receives.
 """
 
 from __future__ import annotations
@@ -15,11 +18,6 @@ import boto3
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from components.runtime.environment import read_environment, variable
@@ -38,29 +36,17 @@ class Environment:
 
 environment = read_environment(Environment)
 dynamodb = boto3.client("dynamodb")
-ledger = PaymentsLedger(dynamodb, environment.orders_table)
+ledger = PaymentsLedger(dynamodb, environment.orders_table, environment.idempotency_table, idempotency_ttl_seconds())
 processor = BatchProcessor(event_type=EventType.SQS)
-idempotency_config = IdempotencyConfig(
-    event_key_jmespath="id",
-    expires_after_seconds=idempotency_ttl_seconds(),
-)
-persistence = DynamoDBPersistenceLayer(table_name=environment.idempotency_table, boto3_client=dynamodb)
 
 
 def now() -> datetime:
     return datetime.now(UTC)
 
 
-@idempotent_function(data_keyword_argument="message", config=idempotency_config, persistence_store=persistence)
-def apply_once(message: dict[str, Any]) -> dict[str, str]:
-    _, event = parse_message(message["raw"])
-    outcome = ledger.apply(message["id"], event, now())
-    return {"outcome": outcome}
-
-
 def record_handler(record: SQSRecord) -> str:
-    envelope, _ = parse_message(record.body)  # poison fails here, before any idempotency record
-    outcome = apply_once(message={"id": envelope.id, "raw": record.body})["outcome"]
+    envelope, event = parse_message(record.body)  # poison fails here, before any write
+    outcome = ledger.apply(envelope.id, event, now())
     kind = outcome.split(":", 1)[0]
     metrics.add_metric(name=f"Payment_{kind}", unit=MetricUnit.Count, value=1)
     if kind == "exception":
@@ -72,5 +58,4 @@ def record_handler(record: SQSRecord) -> str:
 
 @observed
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    idempotency_config.register_lambda_context(context)
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -1,4 +1,5 @@
-"""Payment events from the webhook queue applied to orders.
+"""Payment events from the webhook queue applied to orders, each webhook once: its idempotency
+marker is written in the same transaction as its effect (two DynamoDB calls per webhook).
 
 A payment that cannot be applied (unknown order, wrong amount or currency, order no longer
 PENDING) is recorded as a payment exception and reported, not retried forever.
@@ -16,6 +17,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from components.runtime.idempotency_schema import IDEMPOTENCY_KEY_ATTRIBUTE, IDEMPOTENCY_TTL_ATTRIBUTE
 from components.runtime.webhook_schema import ENVELOPE_ENCODING
 from shared.dynamo import from_dynamo, to_dynamo
 from shared.money import amount_text
@@ -28,6 +30,10 @@ PENDING, PAID = "PENDING", "PAID"
 
 class PoisonMessageError(ValueError):
     """A message that will never be processable: it fails until the queue dead-letters it."""
+
+
+class TransientWriteError(RuntimeError):
+    """A transaction cancelled by a conflict or throttling, not by a condition: the record is retried."""
 
 
 class Envelope(BaseModel):
@@ -82,9 +88,34 @@ def parse_message(body: str) -> tuple[Envelope, PaymentEvent]:
 class PaymentsLedger:
     """Applies payment events to the orders table."""
 
-    def __init__(self, client: Any, table_name: str) -> None:
+    def __init__(self, client: Any, table_name: str, markers_table: str, marker_ttl_seconds: int) -> None:
         self.client = client
         self.table_name = table_name
+        self.markers_table = markers_table
+        self.marker_ttl_seconds = marker_ttl_seconds
+
+    def _marker(self, webhook_id: str, outcome: str, now: datetime) -> dict[str, Any]:
+        """The webhook's idempotency marker, written in the same transaction as its effect: a
+        redelivery's transaction fails on it, so the webhook has no second effect (or metric)."""
+        return {"Put": {
+            "TableName": self.markers_table,
+            "Item": to_dynamo({IDEMPOTENCY_KEY_ATTRIBUTE: f"webhook#{webhook_id}", "status": "COMPLETED",
+                               "outcome": outcome,
+                               IDEMPOTENCY_TTL_ATTRIBUTE: int(now.timestamp()) + self.marker_ttl_seconds}),
+            "ConditionExpression": "attribute_not_exists(#id)",
+            "ExpressionAttributeNames": {"#id": IDEMPOTENCY_KEY_ATTRIBUTE},
+        }}
+
+    def _write_once(self, actions: list[dict[str, Any]]) -> list[str]:
+        """Run the transaction; [] when it was applied, else the cancellation reason of each action."""
+        try:
+            self.client.transact_write_items(TransactItems=actions)
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "TransactionCanceledException":
+                raise  # transient: only this record fails and is retried
+            reasons = [reason.get("Code", "None") for reason in error.response.get("CancellationReasons") or []]
+            return reasons or ["Unknown"]
+        return []
 
     def _order(self, order_id: str) -> dict[str, Any] | None:
         key = to_dynamo(order_key(order_id))
@@ -116,8 +147,7 @@ class PaymentsLedger:
             "orderId": data.orderId, "customerId": order.get("customerId"), "paymentId": data.paymentId,
             "totalAmount": amount_text(order["totalAmount"]), "currency": data.currency,
         }, now, version=2)
-        try:
-            self.client.transact_write_items(TransactItems=[
+        reasons = self._write_once([
                 {"Update": {
                     "TableName": self.table_name,
                     "Key": to_dynamo(order_key(data.orderId)),
@@ -131,24 +161,25 @@ class PaymentsLedger:
                     }),
                 }},
                 {"Put": {"TableName": self.table_name, "Item": to_dynamo(event)}},
-            ])
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "TransactionCanceledException":
-                raise  # transient: only this record fails and is retried
-            problem = self._problem(self._order(data.orderId), data)  # it changed under us (expired, cancelled)
-            if problem == "duplicate":
-                return "duplicate"
-            if not problem:
-                raise
-            return self._record_exception(webhook_id, data, problem, now)
-        return "paid"
+                self._marker(webhook_id, "paid", now),
+        ])
+        if not reasons:
+            return "paid"
+        if reasons[-1] == "ConditionalCheckFailed":
+            return "duplicate"  # this webhook was applied already
+        problem = self._problem(self._order(data.orderId), data)  # it changed under us (expired, cancelled)
+        if problem == "duplicate":
+            return "duplicate"
+        if not problem:
+            raise TransientWriteError(f"payment transaction cancelled: {reasons}")
+        return self._record_exception(webhook_id, data, problem, now)
 
     @staticmethod
     def _problem(order: dict[str, Any] | None, data: PaymentData) -> str | None:
         if order is None:
             return "unknown-order"
-        if order["state"] == PAID and order.get("paymentId") == data.paymentId:
-            return "duplicate"
+        if order.get("paymentId") == data.paymentId:
+            return "duplicate"  # paid by this payment, whatever happened to the order since
         if order["state"] != PENDING:
             return f"order-{order['state'].lower()}"
         if order["currency"] != data.currency:
@@ -171,21 +202,30 @@ class PaymentsLedger:
             "orderId": data.orderId, "paymentId": data.paymentId, "amount": amount_text(data.amount),
             "currency": data.currency,
         }, now, event_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"payment-failed/{webhook_id}")), key=key, version=2)
-        try:
-            self.client.put_item(TableName=self.table_name, Item=to_dynamo(event),
-                                 ConditionExpression="attribute_not_exists(#pk)",
-                                 ExpressionAttributeNames={"#pk": PARTITION_KEY})
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
+        reasons = self._write_once([
+            {"Put": {"TableName": self.table_name, "Item": to_dynamo(event),
+                     "ConditionExpression": "attribute_not_exists(#pk)", "ExpressionAttributeNames": {"#pk": PARTITION_KEY}}},
+            self._marker(webhook_id, "failed-recorded", now),
+        ])
+        if not reasons:
+            return "failed-recorded"
+        if "ConditionalCheckFailed" in reasons:
             return "duplicate"
-        return "failed-recorded"
+        raise TransientWriteError(f"payment-failed transaction cancelled: {reasons}")
 
     def _record_exception(self, webhook_id: str, data: PaymentData, reason: str, now: datetime) -> str:
         """Kept for an operator (refund, investigation); the message itself is acknowledged."""
-        self.client.put_item(TableName=self.table_name, Item=to_dynamo({
-            PARTITION_KEY: f"PAYMENT#{data.paymentId}", SORT_KEY: f"EXCEPTION#{webhook_id}", "entity": "payment_exception",
-            "reason": reason, "orderId": data.orderId, "paymentId": data.paymentId, "amount": data.amount,
-            "currency": data.currency, "webhookId": webhook_id, "recordedAt": iso(now),
-        }))
-        return f"exception:{reason}"
+        outcome = f"exception:{reason}"
+        reasons = self._write_once([
+            {"Put": {"TableName": self.table_name, "Item": to_dynamo({
+                PARTITION_KEY: f"PAYMENT#{data.paymentId}", SORT_KEY: f"EXCEPTION#{webhook_id}",
+                "entity": "payment_exception", "reason": reason, "orderId": data.orderId, "paymentId": data.paymentId,
+                "amount": data.amount, "currency": data.currency, "webhookId": webhook_id, "recordedAt": iso(now),
+            })}},
+            self._marker(webhook_id, outcome, now),
+        ])
+        if not reasons:
+            return outcome
+        if reasons[-1] == "ConditionalCheckFailed":
+            return "duplicate"  # recorded (and reported) once already
+        raise TransientWriteError(f"payment exception transaction cancelled: {reasons}")

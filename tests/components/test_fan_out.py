@@ -6,6 +6,7 @@ import pulumi
 import pytest
 
 from components.fan_out import (
+    LAMBDA,
     FanOut,
     FanOutArgs,
     FanOutConfigError,
@@ -62,28 +63,50 @@ def test_queue_and_dlq_policies_let_only_their_rule_send(prod) -> None:
 def test_queue_targets_have_partial_batch_consumers_polling_within_their_reserved_concurrency(prod) -> None:
     mappings = by_name(prod, "aws:lambda/eventSourceMapping:EventSourceMapping")
     functions = by_name(prod, "aws:lambda/function:Function")
-    for name in ("fulfilment", "notifications", "analytics"):
+    for name in ("fulfilment", "notifications", "analytics", "high-value-review"):
         mapping = mappings[f"{name}-consumer-events"]
         assert mapping["functionResponseTypes"] == ["ReportBatchItemFailures"]
         reserved = functions[f"{name}-consumer"]["reservedConcurrentExecutions"]
         assert mapping["scalingConfig"]["maximumConcurrency"] <= max(2, reserved)
 
 
-def test_lambda_target_permission_scoped_to_its_rule_and_async_failures_kept(prod) -> None:
-    permission = prod.named("high-value-review-invoke")["inputs"]
+def lambda_target_fan_out(run_builder, **args):
+    """A fan-out with one Lambda target (the reference system puts every subscriber behind a queue)."""
+    def build(ctx, parent):
+        import pulumi_aws as aws
+
+        bus = aws.cloudwatch.EventBus("bus", name="bus", opts=ctx.options(parent))
+        subscriber = Subscriber("review", contracts.pattern("OrderPlaced"), spec("high_value_review", "worker"),
+                                target=LAMBDA)
+        return FanOut("events", FanOutArgs(bus.name, [subscriber], stack=ctx, **args),
+                      pulumi.ResourceOptions(parent=parent))
+
+    return run_builder(build, "prod").template
+
+
+def test_lambda_target_permission_scoped_to_its_rule_and_async_failures_kept(run_builder) -> None:
+    template = lambda_target_fan_out(run_builder)
+    permission = template.named("review-invoke")["inputs"]
     assert permission["principal"] == "events.amazonaws.com" and ":rule/" in permission["sourceArn"]
-    config = prod.named("high-value-review-async")["inputs"]
-    assert config["destinationConfig"]["onFailure"]["destination"].endswith("-high-value-review-target-dlq")
+    config = template.named("review-async")["inputs"]
+    assert config["destinationConfig"]["onFailure"]["destination"].endswith("-review-target-dlq")
+    assert not template.of_type("aws:lambda/eventSourceMapping:EventSourceMapping")
+    alarms = by_name(template, "aws:cloudwatch/metricAlarm:MetricAlarm")
+    assert alarms["review-rule-failed-invocations"]["metricName"] == "FailedInvocations"
+    assert alarms["review-consumer-errors"]["alarmActions"]
+    lost = {a["metricName"]: a for name, a in alarms.items() if name.startswith("review-consumer")}
+    assert {"AsyncEventsDropped", "DestinationDeliveryFailures"} <= set(lost)  # async invocations can lose events
+    assert lost["AsyncEventsDropped"]["treatMissingData"] == "notBreaching"
 
 
 def test_alarms_per_rule_queue_and_consumer(prod) -> None:
     alarms = by_name(prod, "aws:cloudwatch/metricAlarm:MetricAlarm")
-    for subscriber in ("fulfilment", "high-value-review"):
+    for subscriber in ("fulfilment", "notifications", "analytics", "high-value-review"):
         failed = alarms[f"{subscriber}-rule-failed-invocations"]
         assert failed["metricName"] == "FailedInvocations" and failed["treatMissingData"] == "notBreaching"
         assert alarms[f"{subscriber}-rule-dlq-send-failures"]["metricName"] == "InvocationsFailedToBeSentToDlq"
         assert alarms[f"{subscriber}-consumer-errors"]["alarmActions"]
-    assert alarms["fulfilment-queue-age"] and alarms["fulfilment-queue-dlq-depth"]
+        assert alarms[f"{subscriber}-queue-age"] and alarms[f"{subscriber}-queue-dlq-depth"]
 
 
 def test_topic_variant_tls_only_filtered_raw_redriven(run_builder) -> None:

@@ -55,13 +55,6 @@ def test_dashboard_graphs_every_alarm_with_its_threshold(prod) -> None:
     assert all(isinstance(m, str) for g in graphs.values() for row in g["metrics"] for m in row)
 
 
-def test_async_invoked_functions_alarm_on_lost_events(prod) -> None:
-    alarms = {a["inputs"]["metricName"]: a["inputs"] for a in prod.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
-              if a["name"].startswith("high-value-review-consumer")}
-    assert {"AsyncEventsDropped", "DestinationDeliveryFailures"} <= set(alarms)
-    assert alarms["AsyncEventsDropped"]["treatMissingData"] == "notBreaching"
-
-
 def test_health_rule_needs_a_critical_alarm_and_fits_cloudwatch() -> None:
     spec = AlarmSpec(family="errors", namespace="N", metric_name="M", dimensions={}, threshold=1, description="d")
     with pytest.raises(ValueError, match="critical"):

@@ -14,6 +14,7 @@ from system.orders import ORDERS_TABLE
 from tests.lambdas.conftest import REGION, create_table
 
 TABLE = "orders-jobs-test"
+MARKERS = "payments-webhook-markers-test"
 
 
 def orders_table(reset: bool = False) -> Any:
@@ -23,6 +24,17 @@ def orders_table(reset: bool = False) -> Any:
         client.delete_table(TableName=TABLE)
     create_table(ORDERS_TABLE, TABLE)
     return client
+
+
+def payments_ledger(client: Any) -> Any:
+    """The payments ledger on the orders table, with its webhook markers table (created on first use)."""
+    from payments_worker.payments import PaymentsLedger
+
+    from components.core.table import idempotency_table
+
+    if MARKERS not in client.list_tables()["TableNames"]:
+        create_table(idempotency_table("payments-webhook-idempotency"), MARKERS)
+    return PaymentsLedger(client, TABLE, MARKERS, marker_ttl_seconds=3600)
 
 
 def place(client: Any, created: datetime, total: str = "10.00", currency: str = "EUR") -> str:
@@ -35,11 +47,11 @@ def place(client: Any, created: datetime, total: str = "10.00", currency: str = 
 
 
 def pay(client: Any, order_id: str, now: datetime, amount: str = "10.00", currency: str = "EUR") -> str:
-    from payments_worker.payments import PaymentEvent, PaymentsLedger
+    from payments_worker.payments import PaymentEvent
 
     event = PaymentEvent(type="payment.succeeded", data={"orderId": order_id, "paymentId": f"pay-{order_id}",
                                                          "amount": amount, "currency": currency})
-    return PaymentsLedger(client, TABLE).apply(f"wh-{order_id}", event, now)
+    return payments_ledger(client).apply(f"wh-{order_id}", event, now)
 
 
 def cancel(client: Any, order_id: str, now: datetime) -> None:

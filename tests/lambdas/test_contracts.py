@@ -77,9 +77,11 @@ def test_every_producer_writes_details_its_contract_accepts(aws) -> None:
     pay(client, paid, NOW)
     cancel(client, cancelled, NOW)
     Expirer(client, TABLE).run(NOW, NOW - timedelta(hours=1), lambda: 10**9)
-    from payments_worker.payments import PaymentEvent, PaymentsLedger
+    from payments_worker.payments import PaymentEvent
 
-    PaymentsLedger(client, TABLE).apply("wh-f", PaymentEvent(type="payment.failed", data={
+    from tests.lambdas.orders_fixtures import payments_ledger
+
+    payments_ledger(client).apply("wh-f", PaymentEvent(type="payment.failed", data={
         "orderId": failed, "paymentId": "p-f", "amount": "10.00", "currency": "EUR"}), NOW)
     produced = {}
     for item in scan(client):

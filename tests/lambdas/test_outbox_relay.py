@@ -39,10 +39,13 @@ class StreamRecorder:
     def transact_write_items(self, TransactItems):  # noqa: N803 - boto3's parameter name
         response = self._transact(TransactItems=TransactItems)
         for item in TransactItems:
+            action = next(iter(item.values()))
+            if action["TableName"] != TABLE:
+                continue  # another table's stream (the payments worker's webhook markers)
             if "Put" in item:
-                self._emit("INSERT", item["Put"]["Item"])
+                self._emit("INSERT", action["Item"])
             elif "Update" in item:
-                self._after_update(item["Update"]["Key"])
+                self._after_update(action["Key"])
         return response
 
     def put_item(self, **request):

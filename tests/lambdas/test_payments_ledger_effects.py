@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.lambdas.orders_fixtures import TABLE, cancel, orders_table, place, scan
+from tests.lambdas.orders_fixtures import cancel, orders_table, payments_ledger, place, scan
 
 NOW = datetime(2026, 11, 23, 12, 0, 30, 123000, tzinfo=UTC)
 STAMP = "2026-11-23T12:00:30.123Z"
@@ -20,10 +20,8 @@ STAMP = "2026-11-23T12:00:30.123Z"
 
 @pytest.fixture
 def ledger(aws):
-    from payments_worker.payments import PaymentsLedger
-
     client = orders_table()
-    return PaymentsLedger(client, TABLE), client
+    return payments_ledger(client), client
 
 
 def event(kind: str, order_id: str, amount: str = "10.00", currency: str = "EUR", payment: str = "pay-1"):

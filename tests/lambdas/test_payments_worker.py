@@ -70,6 +70,11 @@ def outbox(event_type: str) -> list[dict]:
     return [i for i in table_items() if i.get("entity") == "outbox" and i["eventType"] == event_type]
 
 
+def markers() -> list[dict]:
+    """The webhook idempotency markers the worker wrote with its effects."""
+    return boto3.resource("dynamodb", region_name=REGION).Table(IDEMPOTENCY).scan()["Items"]
+
+
 def exceptions() -> list[dict]:
     return [i for i in table_items() if i.get("entity") == "payment_exception"]
 
@@ -155,7 +160,7 @@ def test_a_transient_fault_fails_only_its_record(worker, monkeypatch) -> None:
     assert worker([message("wh-a", "payment.succeeded", first), message("wh-b", "payment.succeeded", second)]) == ["m0"]
     assert order(second)["state"] == "PAID"
     monkeypatch.setattr(ledger, "_succeeded", original)
-    assert worker([message("wh-a", "payment.succeeded", first)]) == []  # the retry succeeds: no stale idempotency lock
+    assert worker([message("wh-a", "payment.succeeded", first)]) == []  # the retry succeeds: the failed transaction left no marker
     assert order(first)["state"] == "PAID"
 
 
