@@ -160,7 +160,7 @@ def test_a_transient_fault_fails_only_its_record(worker, monkeypatch) -> None:
     assert worker([message("wh-a", "payment.succeeded", first), message("wh-b", "payment.succeeded", second)]) == ["m0"]
     assert order(second)["state"] == "PAID"
     monkeypatch.setattr(ledger, "_succeeded", original)
-    assert worker([message("wh-a", "payment.succeeded", first)]) == []  # the retry succeeds: the failed transaction left no marker
+    assert worker([message("wh-a", "payment.succeeded", first)]) == []  # the retry succeeds: no marker left
     assert order(first)["state"] == "PAID"
 
 

@@ -12,7 +12,6 @@ import base64
 import json
 
 import boto3
-from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
