@@ -233,7 +233,7 @@ def main() -> int:
               "round trip in AWS); moto records/s: in-process moto, which copies a table on every transaction")
     if missed:
         print(f"missed: {', '.join(missed)}")
-    return 1 if missed else 0
+    return 0 if not missed else 1
 
 
 if __name__ == "__main__":
