@@ -16,13 +16,24 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import boto3
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
 
 from components.runtime.environment import read_environment, variable
 from components.runtime.idempotency_schema import IDEMPOTENCY_TABLE_ENV
@@ -30,6 +41,7 @@ from components.runtime.idempotency_schema import ttl_seconds as idempotency_ttl
 from components.runtime.observability import logger, metrics, observed
 from orders_api.caller import Caller, UnauthenticatedError, caller_of
 from orders_api.ids import CUSTOMER_ID, ORDER_ID
+from orders_api.models import CreateOrder
 from orders_api.repository import (
     InvalidCursorError,
     OrderBusyError,
@@ -40,9 +52,6 @@ from orders_api.repository import (
 )
 from shared.http import error_response, error_result, validation_details
 from shared.orders_schema import ORDERS_TABLE_ENV, ROUTES
-
-if TYPE_CHECKING:
-    from orders_api.models import CreateOrder
 
 MAX_BODY_BYTES = 64 * 1024
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 20, 100
@@ -134,14 +143,6 @@ def place_order(order: CreateOrder, order_id: str | None = None) -> dict[str, An
 @cache
 def idempotent_place_order() -> tuple[Callable[..., dict[str, Any]], Any]:
     """``place_order`` made idempotent on the Idempotency-Key (Powertools, DynamoDB persistence, TTL'd)."""
-    from aws_lambda_powertools.utilities.idempotency import (
-        DynamoDBPersistenceLayer,
-        IdempotencyConfig,
-        idempotent_function,
-    )
-
-    from orders_api.models import CreateOrder
-
     config = IdempotencyConfig(
         # A key is the caller's own: the same key from another customer is another request.
         event_key_jmespath="[customer, idempotencyKey]",
@@ -157,17 +158,13 @@ def idempotent_place_order() -> tuple[Callable[..., dict[str, Any]], Any]:
     return place_once, config
 
 
+# The POST path's parser, models and idempotency layer load and build at init, where provisioned
+# concurrency absorbs them, not in the first customer's request.
+idempotent_place_order()
+
+
 @app.post("/orders")
 def create_order() -> Response:
-    from aws_lambda_powertools.utilities.idempotency.exceptions import (
-        IdempotencyAlreadyInProgressError,
-        IdempotencyValidationError,
-    )
-    from aws_lambda_powertools.utilities.parser import parse
-    from pydantic import ValidationError
-
-    from orders_api.models import CreateOrder
-
     key = app.current_event.headers.get("idempotency-key")
     if key is not None and not IDEMPOTENCY_KEY.match(key):
         return error_response(400, "INVALID_IDEMPOTENCY_KEY", "Idempotency-Key must be 1-255 printable ASCII characters")
