@@ -148,20 +148,20 @@ class PaymentsLedger:
             "totalAmount": amount_text(order["totalAmount"]), "currency": data.currency,
         }, now, version=2)
         reasons = self._write_once([
-                {"Update": {
-                    "TableName": self.table_name,
-                    "Key": to_dynamo(order_key(data.orderId)),
-                    "UpdateExpression": "SET #state = :paid, paymentId = :payment, paidAt = :now, updatedAt = :now"
-                                        + LEAVE_PENDING,
-                    "ConditionExpression": "#state = :pending AND currency = :currency AND totalAmount = :amount",
-                    "ExpressionAttributeNames": {"#state": "state"},
-                    "ExpressionAttributeValues": to_dynamo({
-                        ":paid": PAID, ":pending": PENDING, ":payment": data.paymentId, ":now": paid_at,
-                        ":currency": data.currency, ":amount": order["totalAmount"],
-                    }),
-                }},
-                {"Put": {"TableName": self.table_name, "Item": to_dynamo(event)}},
-                self._marker(webhook_id, "paid", now),
+            {"Update": {
+                "TableName": self.table_name,
+                "Key": to_dynamo(order_key(data.orderId)),
+                "UpdateExpression": "SET #state = :paid, paymentId = :payment, paidAt = :now, updatedAt = :now"
+                                    + LEAVE_PENDING,
+                "ConditionExpression": "#state = :pending AND currency = :currency AND totalAmount = :amount",
+                "ExpressionAttributeNames": {"#state": "state"},
+                "ExpressionAttributeValues": to_dynamo({
+                    ":paid": PAID, ":pending": PENDING, ":payment": data.paymentId, ":now": paid_at,
+                    ":currency": data.currency, ":amount": order["totalAmount"],
+                }),
+            }},
+            {"Put": {"TableName": self.table_name, "Item": to_dynamo(event)}},
+            self._marker(webhook_id, "paid", now),
         ])
         if not reasons:
             return "paid"
