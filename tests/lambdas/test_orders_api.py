@@ -313,3 +313,17 @@ def test_a_body_that_is_not_text_or_not_strict_base64_is_a_400(api, lambda_conte
     assert (status, error["error"]["code"]) == (400, "MALFORMED_BODY")
     assert [i for i in items(ORDERS) if i.get("entity") == "order"] == []
 
+
+
+def test_a_placed_order_is_counted_and_logged_once_whatever_the_retries(api, capsys, caplog) -> None:
+    """The OrderPlaced metric (EMF on stdout) and the INFO record, once per order, not per request."""
+    api.module.logger.setLevel("INFO")  # the suite runs at WARNING
+    _, order = api("POST", "/orders", VALID, headers={"Idempotency-Key": "count-once"})
+    again_status, again = api("POST", "/orders", VALID, headers={"Idempotency-Key": "count-once"})
+    assert again_status == 201 and again["orderId"] == order["orderId"]
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    counted = [line for line in lines if "OrderPlaced" in line]
+    assert [line["OrderPlaced"] for line in counted] in ([1.0], [[1.0]])
+    assert counted[0]["_aws"]["CloudWatchMetrics"][0]["Metrics"] == [{"Name": "OrderPlaced", "Unit": "Count"}]
+    placed = [r for r in caplog.records if r.getMessage() == "order placed"]
+    assert [(r.levelname, r.orderId, r.items) for r in placed] == [("INFO", order["orderId"], 2)]
