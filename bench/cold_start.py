@@ -80,7 +80,8 @@ def first_invocation_script(module: str, event: dict, status: int) -> str:
     )
 
 
-def orders_tables() -> dict[str, str]:
+def orders_tables() -> tuple[dict[str, str], object]:
+    """Fresh orders and idempotency tables on moto server: the API's environment and the orders table."""
     import boto3
 
     from components.runtime.idempotency_schema import IDEMPOTENCY_TABLE_ENV
@@ -93,8 +94,7 @@ def orders_tables() -> dict[str, str]:
     create_table(IDEMPOTENCY_TABLE, f"idempotency-bench-{suffix}")
     env = {schema.ORDERS_TABLE_ENV: f"orders-bench-{suffix}", IDEMPOTENCY_TABLE_ENV: f"idempotency-bench-{suffix}",
            schema.AUTHORIZER_ENV: "jwt"}
-    env["_table"] = boto3.resource("dynamodb").Table(env[schema.ORDERS_TABLE_ENV])
-    return env
+    return env, boto3.resource("dynamodb").Table(env[schema.ORDERS_TABLE_ENV])
 
 
 def orders_api_case() -> tuple[dict[str, str], str]:
@@ -102,9 +102,9 @@ def orders_api_case() -> tuple[dict[str, str], str]:
     from lambdas.shared import orders_schema as schema
     from tests.lambdas.http_events import http_event
 
-    env = orders_tables()
+    env, table = orders_tables()
     order_id = str(uuid.uuid4())
-    env.pop("_table").put_item(Item={
+    table.put_item(Item={
         **schema.order_key(order_id), "entity": "order", "orderId": order_id, "customerId": "c", "state": "PENDING",
         "currency": "EUR", "totalAmount": 10, "items": [], "createdAt": "2026-11-23T12:00:00.000Z",
         "updatedAt": "2026-11-23T12:00:00.000Z"})
@@ -117,8 +117,7 @@ def orders_api_post_case() -> tuple[dict[str, str], str]:
     """POST /orders with an Idempotency-Key: the parser, pydantic and Powertools idempotency at work."""
     from tests.lambdas.http_events import http_event
 
-    env = orders_tables()
-    env.pop("_table")
+    env, _ = orders_tables()
     body = {"customerId": "c", "currency": "EUR", "items": [{"sku": "SKU-1", "quantity": 2, "unitPrice": "12.50"}]}
     event = http_event("POST", "/orders", body, headers={"Idempotency-Key": "bench-1"}, claims={"sub": "c"})
     return env, first_invocation_script("orders_api.handler", event, 201)

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from components.runtime.idempotency_schema import IDEMPOTENCY_KEY_ATTRIBUTE, IDEMPOTENCY_TTL_ATTRIBUTE
 from components.runtime.webhook_schema import ENVELOPE_ENCODING
-from shared.dynamo import from_dynamo, to_dynamo
+from shared.dynamo import cancellation_codes, from_dynamo, to_dynamo
 from shared.money import amount_text
 from shared.orders_schema import LEAVE_PENDING, OUTBOX_PREFIX, PARTITION_KEY, SORT_KEY, order_key
 from shared.outbox import iso, outbox_item
@@ -113,8 +113,7 @@ class PaymentsLedger:
         except ClientError as error:
             if error.response["Error"]["Code"] != "TransactionCanceledException":
                 raise  # transient: only this record fails and is retried
-            reasons = [reason.get("Code", "None") for reason in error.response.get("CancellationReasons") or []]
-            return reasons or ["Unknown"]
+            return cancellation_codes(error.response) or ["Unknown"]
         return []
 
     def _order(self, order_id: str) -> dict[str, Any] | None:

@@ -15,3 +15,9 @@ def to_dynamo(item: dict[str, Any]) -> dict[str, Any]:
 
 def from_dynamo(item: dict[str, Any]) -> dict[str, Any]:
     return {k: _deserializer.deserialize(v) for k, v in item.items()}
+
+
+def cancellation_codes(response: dict[str, Any]) -> list[str]:
+    """The per-action codes of a cancelled TransactWriteItems (``error.response``), in the order of
+    its actions: "None" for an action cancelled only because another one failed."""
+    return [reason.get("Code", "None") for reason in response.get("CancellationReasons") or []]

@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 from components.runtime.environment import variable
 from components.runtime.observability import logger
 from shared.contracts import UnsupportedEventError, parse
+from shared.dynamo import cancellation_codes
 from shared.orders_schema import ORDERS_TABLE_ENV, PARTITION_KEY, SORT_KEY
 
 # TransactWriteItems takes at most 100 actions (botocore's dynamodb model: TransactWriteItemList, max 100).
@@ -132,14 +133,14 @@ def _transact(client: Any, chunk: list[Write], outcomes: dict[str, str]) -> None
             client.transact_write_items(TransactItems=[write.action for write in chunk])
         except ClientError as error:
             code = error.response["Error"]["Code"]
-            reasons = error.response.get("CancellationReasons") or []
+            reasons = cancellation_codes(error.response)
             if code != "TransactionCanceledException" or len(reasons) != len(chunk):
                 logger.warning("batch write failed", extra={"error": code, "records": len(chunk)})
                 break
             # Reasons come in the order of the actions; "None" marks an action cancelled only
             # because another one failed. Conflicts and throttling are worth another try too.
             for write, reason in zip(chunk, reasons, strict=True):
-                if reason.get("Code") == "ConditionalCheckFailed":
+                if reason == "ConditionalCheckFailed":
                     outcomes[write.message_id] = REJECTED
             chunk = [write for write in chunk if write.message_id not in outcomes]
             continue
