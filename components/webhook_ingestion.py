@@ -60,6 +60,10 @@ class SecretValue:
         return "SecretValue([secret])"
 
 
+# What Powertools' DynamoDBPersistenceLayer calls on its table (save, read on a conflict, update, delete).
+POWERTOOLS_IDEMPOTENCY_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
+
+
 @dataclass(frozen=True)
 class WebhookIngestionArgs:
     """One webhook source."""
@@ -86,6 +90,9 @@ class WebhookIngestionArgs:
     """@default 2 (SQS's floor): concurrent batches at most; never above the worker's reserved concurrency."""
     worker_alarms: Mapping[str, AlarmSpec] = field(default_factory=dict)
     """@default {}: alarms on what the worker reports about the business (e.g. payments it could not apply)."""
+    worker_idempotency_actions: tuple[str, ...] = POWERTOOLS_IDEMPOTENCY_ACTIONS
+    """@default what Powertools' DynamoDB idempotency layer calls (Get/Put/Update/DeleteItem). A worker
+    that keeps its own markers in the table grants only what it calls (e.g. ``("dynamodb:PutItem",)``)."""
     stack: StackContext = field(default_factory=StackContext)
     """@default the code defaults, no alarm actions (see :class:`StackContext`)."""
 
@@ -215,8 +222,7 @@ class WebhookIngestion(pulumi.ComponentResource):
             },
             grants=(
                 consumer_grant(self.queue),
-                Grant(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
-                      self.idempotency.arns()),
+                Grant(list(args.worker_idempotency_actions), [self.idempotency.table.arn]),
             ),
             runtime_modules=WORKER_RUNTIME_MODULES,
         ), self)

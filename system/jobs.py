@@ -38,8 +38,7 @@ def job_args(settings: Settings, orders: ApiService, stack: StackContext | None 
                 environment={**environment,
                              schema.EXPIRE_AFTER_MINUTES_ENV: str(settings.jobs.expire_unpaid_after_minutes)},
                 grants=(Grant(["dynamodb:Query"], [pending_index]),
-                        Grant(["dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:ConditionCheckItem"],
-                              [table_arn])),
+                        Grant(["dynamodb:UpdateItem", "dynamodb:PutItem"], [table_arn])),
             ),
         ),
         ScheduledJobArgs(

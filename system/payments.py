@@ -14,7 +14,10 @@ from system.settings import Settings
 SOURCE = "payments"
 SCHEME = "standard"
 # Read the order, then update it and write its outbox item in one transaction, or record an exception.
-ORDERS_ACTIONS = ("dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:ConditionCheckItem")
+ORDERS_ACTIONS = ("dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem")
+# The webhook's marker is one more Put of the same transaction (payments_worker/payments.py): the
+# worker does not use Powertools idempotency, so it needs nothing else on the idempotency table.
+MARKER_ACTIONS = ("dynamodb:PutItem",)
 
 
 def payments_webhook_args(settings: Settings, orders: ApiService, stack: StackContext | None = None) -> WebhookIngestionArgs:
@@ -32,6 +35,7 @@ def payments_webhook_args(settings: Settings, orders: ApiService, stack: StackCo
         batch_size=webhooks.batch_size,
         batching_window_seconds=webhooks.batching_window_seconds,
         max_concurrency=webhooks.max_concurrency,
+        worker_idempotency_actions=MARKER_ACTIONS,
         worker_alarms={"payment-exceptions": payment_exceptions_alarm(settings)},
         stack=stack or StackContext(settings.defaults),
     )

@@ -27,7 +27,9 @@ VISIBILITY_TIMEOUT_FACTOR = 6
 DEFAULT_BATCHING_WINDOW_SECONDS = 1
 
 
-CONSUMER_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility")
+# What Lambda's SQS poller calls with the function's role (AWSLambdaSQSQueueExecutionRole): it never
+# changes a message's visibility, a failed message simply becomes visible again.
+CONSUMER_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
 FIFO_MAX_BATCH = 10
 # Every dead-letter queue carries this tag, so a policy (or an operator) finds them without guessing names.
 DEAD_LETTER_TAG = {"queue-role": "dead-letter"}

@@ -67,12 +67,16 @@ class TableSpec:
 
 @dataclass(frozen=True)
 class TableAccess:
-    """The DynamoDB actions a function needs on one of its component's tables (and its indexes),
-    and the environment variable that receives the table's name."""
+    """The DynamoDB actions a function needs on one of its component's tables, the indexes it
+    queries, and the environment variable that receives the table's name.
+
+    ``actions`` are granted on the table only: item actions on an index ARN authorize nothing.
+    Each index in ``queried_indexes`` gets ``dynamodb:Query`` on its own ARN, and no other index does."""
 
     table: str
     actions: tuple[str, ...]
     environment_variable: str | None = None
+    queried_indexes: tuple[str, ...] = ()
 
 
 def table_wiring(tables: dict[str, BuiltTable], accesses: Sequence[TableAccess]) -> tuple[dict[str, Any], list[Any]]:
@@ -83,7 +87,9 @@ def table_wiring(tables: dict[str, BuiltTable], accesses: Sequence[TableAccess])
     grants = []
     for access in accesses:
         table = tables[access.table]
-        grants.append(Grant(sorted(set(access.actions)), table.arns()))
+        grants.append(Grant(sorted(set(access.actions)), [table.table.arn]))
+        if access.queried_indexes:
+            grants.append(Grant(["dynamodb:Query"], [table.index_arn(index) for index in access.queried_indexes]))
         if access.environment_variable:
             environment[access.environment_variable] = table.table.name
     return environment, grants

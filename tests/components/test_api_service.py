@@ -143,11 +143,11 @@ def test_role_gets_only_the_dynamodb_actions_its_routes_need_on_its_tables(dev) 
     dynamo = [s for s in statements if any(a.startswith("dynamodb:") for a in s["Action"])]
     arn = "arn:aws:dynamodb:us-east-1:123456789012:table/"
     by_resource = {tuple(s["Resource"]): set(s["Action"]) for s in dynamo}
+    # Item actions on the table only (on an index ARN they authorize nothing); Query on the one index
+    # the API lists by. The local cloud's flows use every one of them (tests/e2e/test_grants.py).
     assert by_resource == {
-        (f"{arn}orders-dev-orders", *(f"{arn}orders-dev-orders/index/{i}" for i in
-                                     (schema.CUSTOMER_INDEX, schema.PENDING_INDEX, schema.DAY_INDEX))): {
-            "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem",
-            "dynamodb:Query"},
+        (f"{arn}orders-dev-orders",): {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
+        (f"{arn}orders-dev-orders/index/{schema.CUSTOMER_INDEX}",): {"dynamodb:Query"},
         (f"{arn}orders-dev-orders-idempotency",): {
             "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"},
     }

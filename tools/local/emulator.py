@@ -4,7 +4,8 @@ moto checks an identity policy's ``Resource`` only for the services that tell it
 request is for (SQS, IAM, STS, S3); for DynamoDB, Kinesis, EventBridge and Secrets Manager it
 evaluates against ``*``, so a role granted one table is refused every table. It also names a
 transaction's permission ``dynamodb:TransactWriteItems``, which IAM does not have: AWS checks
-each item's own action (PutItem, UpdateItem, DeleteItem, ConditionCheckItem) on its table.
+each item's own action (PutItem, UpdateItem, DeleteItem, ConditionCheckItem) on its table; and
+SQS's batch calls ``sqs:SendMessageBatch`` etc., which IAM authorizes as ``sqs:SendMessage``.
 ``_authorize_each_resource`` is the one adapter for both: it works out the (action, resource)
 pairs of such a request and has moto check each one. moto also lacks SQS message move tasks
 (``tools.redrive``): ``_install_message_move_tasks`` plays them. tests/e2e/test_emulator_gaps.py
@@ -85,8 +86,8 @@ def requested_resources(service: str, action: str, body: dict[str, Any], region:
             pairs.append((action, _table(body["TableName"], region, account, body.get("IndexName"))))
     elif service == "dynamodbstreams" and "StreamArn" in body:
         pairs.append((action, body["StreamArn"]))
-    elif service == "dynamodbstreams" and "ShardIterator" in body:
-        pairs.append((action, _arn("dynamodb", "table/*/stream/*", region, account)))
+    elif service == "dynamodbstreams" and str(body.get("ShardIterator", "")).startswith("arn:"):
+        pairs.append((action, body["ShardIterator"].split("|")[0]))  # moto's iterators start with the stream ARN
     elif service == "kinesis":
         stream = body.get("StreamARN") or body.get("StreamName")
         if stream:
@@ -112,6 +113,9 @@ def _secret_arn(secret_id: str, region: str, account: str) -> str:
         return _arn("secretsmanager", f"secret:{secret_id}", region, account)
 
 
+# IAM authorizes SQS's batch calls as their single-message action; moto asks for e.g. sqs:SendMessageBatch.
+_BATCH_ACTIONS = {("sqs", "SendMessageBatch"): "SendMessage", ("sqs", "DeleteMessageBatch"): "DeleteMessage",
+                  ("sqs", "ChangeMessageVisibilityBatch"): "ChangeMessageVisibility"}
 _RESOLVED_SERVICES = {"dynamodb", "dynamodbstreams", "kinesis", "events", "secretsmanager"}
 
 
@@ -124,6 +128,13 @@ def _install_resource_authorization() -> None:
 
     def _authorize_each_resource(self: Any, resource: str = "*") -> None:
         service = getattr(self, "service_name", None)
+        batch_action = _BATCH_ACTIONS.get((service, self._get_action()))
+        if batch_action:
+            try:
+                self._get_action = lambda: batch_action  # type: ignore[method-assign]
+                return original(self, resource)
+            finally:
+                self.__dict__.pop("_get_action", None)
         if resource != "*" or service not in _RESOLVED_SERVICES:
             return original(self, resource)
         action = self._get_action()
@@ -271,6 +282,11 @@ class Emulator:
         answer = sts.assume_role(RoleArn=role_arn, RoleSessionName=session_name[:64], DurationSeconds=3600)
         issued = answer["Credentials"]
         return Credentials(issued["AccessKeyId"], issued["SecretAccessKey"], issued["SessionToken"])
+
+    def queue_url(self, queue_arn: str) -> str:
+        """The URL moto gives a queue (Lambda knows its sources by ARN and never asks for it)."""
+        _, _, _, _, account, name = queue_arn.split(":")
+        return f"{self.url}/{account}/{name}"
 
     def environment(self) -> dict[str, str]:
         """What a process needs to reach this emulator with boto3 (credentials come separately).

@@ -34,7 +34,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from tools.local.deploy import Deployed
 from tools.local.emulator import REGION, Emulator
-from tools.local.worker import ANSWER_FD_ENV
+from tools.local.worker import ANSWER_FD_ENV, resource_params
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSED_THROUGH = ("PATH", "HOME", "LANG", "SYSTEMROOT", "TMPDIR")
@@ -47,6 +47,7 @@ class Invocation:
     error: dict[str, Any] | None = None
     calls: list[dict[str, Any]] = field(default_factory=list)
     duration_ms: float = 0.0
+    event: Any = None
 
     @property
     def failed(self) -> bool:
@@ -103,6 +104,7 @@ class LocalFunction:
         self._answers: Any = None
         self._started_at = 0.0
         self.invocations: list[Invocation] = []
+        self.service_calls: list[dict[str, Any]] = []
 
     def _start(self) -> None:
         credentials = self._emulator.assume_role(self.spec.role_arn, self.spec.name)
@@ -158,8 +160,21 @@ class LocalFunction:
             else:
                 invocation = Invocation(self.spec.name, result=answer.get("result"), error=answer.get("error"),
                                         calls=answer.get("calls", []), duration_ms=answer.get("durationMs", 0.0))
+            invocation.event = event
             self.invocations.append(invocation)
             return invocation
+
+    def service_client(self, service: str) -> Any:
+        """A client for what Lambda does with this function's role (poll its sources, send to its
+        on-failure destination); its calls are recorded with the function's own."""
+        credentials = self._emulator.assume_role(self.spec.role_arn, f"{self.spec.name}-lambda-service")
+        client = self._emulator.client(service, credentials=credentials)
+        client.meta.events.register("before-parameter-build", self._record_service_call)
+        return client
+
+    def _record_service_call(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        self.service_calls.append({"service": model.service_model.service_name, "operation": model.name,
+                                   "params": resource_params(params)})
 
     @property
     def busy(self) -> bool:
@@ -232,8 +247,11 @@ class SqsPoller(Poller):
     def __init__(self, mapping: dict[str, Any], function: LocalFunction, runtime: LocalRuntime) -> None:
         super().__init__(mapping, function, runtime)
         self.queue_arn = self.inputs["eventSourceArn"]
-        self.sqs = runtime.emulator.client("sqs")
-        self.queue_url = self.sqs.get_queue_url(QueueName=self.queue_arn.rsplit(":", 1)[-1])["QueueUrl"]
+        self.sqs = function.service_client("sqs")
+        self.queue_url = runtime.emulator.queue_url(self.queue_arn)
+        # Lambda reads the queue's attributes with the function's role when the mapping is created.
+        self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["All"])
+        self._local = runtime.emulator.client("sqs")  # the runtime's own shortcut (retry delay), not Lambda's
 
     def _receive(self) -> list[dict[str, Any]]:
         messages: list[dict[str, Any]] = []
@@ -302,7 +320,7 @@ class SqsPoller(Poller):
     def _retry_later(self, records: list[dict[str, Any]]) -> None:
         for start in range(0, len(records), 10):
             chunk = records[start:start + 10]
-            self.sqs.change_message_visibility_batch(QueueUrl=self.queue_url, Entries=[
+            self._local.change_message_visibility_batch(QueueUrl=self.queue_url, Entries=[
                 {"Id": str(i), "ReceiptHandle": r["receiptHandle"], "VisibilityTimeout": self.runtime.retry_delay_seconds}
                 for i, r in enumerate(chunk)])
 
@@ -316,14 +334,19 @@ class StreamPoller(Poller):
         super().__init__(mapping, function, runtime)
         self.source_arn = self.inputs["eventSourceArn"]
         self.kinesis = ":kinesis:" in self.source_arn
-        self.client = runtime.emulator.client("kinesis" if self.kinesis else "dynamodbstreams")
+        self.client = function.service_client("kinesis" if self.kinesis else "dynamodbstreams")
         self.retries = int(float(self.inputs.get("maximumRetryAttempts", -1)))
         self.max_age = float(self.inputs.get("maximumRecordAgeInSeconds", -1))
         self.bisect = bool(self.inputs.get("bisectBatchOnFunctionError", False))
         self.on_failure = ((self.inputs.get("destinationConfig") or {}).get("onFailure") or {}).get("destinationArn")
         self.position = self.inputs.get("startingPosition", "LATEST")
         self.iterators: dict[str, str] = {}
+        self.last_sequence: dict[str, str] = {}
         self.pending: dict[str, list[dict[str, Any]]] = {}
+        # What Lambda checks with the function's role when the mapping is created.
+        if self.kinesis:
+            self.client.describe_stream_summary(StreamARN=self.source_arn)
+            self.client.describe_stream(StreamARN=self.source_arn)
 
     def _shards(self) -> list[str]:
         if self.kinesis:
@@ -332,12 +355,11 @@ class StreamPoller(Poller):
 
     def _iterator(self, shard: str) -> str:
         if shard not in self.iterators:
-            if self.kinesis:
-                self.iterators[shard] = self.client.get_shard_iterator(
-                    StreamARN=self.source_arn, ShardId=shard, ShardIteratorType=self.position)["ShardIterator"]
-            else:
-                self.iterators[shard] = self.client.get_shard_iterator(
-                    StreamArn=self.source_arn, ShardId=shard, ShardIteratorType=self.position)["ShardIterator"]
+            position: dict[str, str] = {"ShardIteratorType": self.position}
+            if shard in self.last_sequence:
+                position = {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": self.last_sequence[shard]}
+            source = {"StreamARN": self.source_arn} if self.kinesis else {"StreamArn": self.source_arn}
+            self.iterators[shard] = self.client.get_shard_iterator(ShardId=shard, **source, **position)["ShardIterator"]
         return self.iterators[shard]
 
     def _record(self, shard: str, raw: dict[str, Any]) -> dict[str, Any]:
@@ -371,8 +393,17 @@ class StreamPoller(Poller):
             if not records:
                 arguments = {"StreamARN": self.source_arn} if self.kinesis else {}  # moto finds the stream by ARN
                 answer = self.client.get_records(ShardIterator=self._iterator(shard), Limit=1000, **arguments)
-                self.iterators[shard] = answer.get("NextShardIterator") or self.iterators[shard]
-                records = [self._record(shard, raw) for raw in answer.get("Records", [])]
+                raw_records = answer.get("Records", [])
+                if raw_records or self.kinesis:
+                    self.iterators[shard] = answer.get("NextShardIterator") or self.iterators[shard]
+                else:
+                    # moto gap: a cancelled transaction restores a copy of the table, and iterators
+                    # taken before it never see another record. A fresh one after the last record does.
+                    self.iterators.pop(shard, None)
+                if raw_records:
+                    last = raw_records[-1]
+                    self.last_sequence[shard] = last["SequenceNumber"] if self.kinesis else last["dynamodb"]["SequenceNumber"]
+                records = [self._record(shard, raw) for raw in raw_records]
                 records = [r for r in records if matches_filters(self.filters, self._filterable(r))]
             if records:
                 self.idle.clear()
@@ -435,9 +466,8 @@ class StreamPoller(Poller):
                        "streamArn": self.source_arn}}
         where = f"{self.source_arn.split('/')[1]} -> {self.function.spec.logical}"
         if self.on_failure:
-            sqs = self.runtime.emulator.client("sqs")
-            url = sqs.get_queue_url(QueueName=self.on_failure.rsplit(":", 1)[-1])["QueueUrl"]
-            sqs.send_message(QueueUrl=url, MessageBody=json.dumps(description))
+            self.function.service_client("sqs").send_message(
+                QueueUrl=self.runtime.emulator.queue_url(self.on_failure), MessageBody=json.dumps(description))
             self.runtime.trace.add(where, f"{len(batch)} record(s) given up ({condition}): described on "
                                           f"{self.on_failure.rsplit(':', 1)[-1]}")
         else:

@@ -50,7 +50,7 @@ def _record_calls() -> None:
 
     def recorded(self: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
         service = self.meta.service_model.service_name
-        entry = {"service": service, "operation": operation_name, "params": _resource_params(api_params)}
+        entry = {"service": service, "operation": operation_name, "params": resource_params(api_params)}
         try:
             return original(self, operation_name, api_params)
         except Exception as error:
@@ -62,11 +62,11 @@ def _record_calls() -> None:
     BaseClient._make_api_call = recorded  # type: ignore[method-assign]
 
 
-_RESOURCE_KEYS = ("TableName", "IndexName", "QueueUrl", "StreamName", "StreamARN", "SecretId", "TopicArn",
-                  "EventBusName", "StreamArn")
+_RESOURCE_KEYS = ("TableName", "IndexName", "QueueUrl", "QueueName", "StreamName", "StreamARN", "SecretId", "TopicArn",
+                  "EventBusName", "StreamArn", "ShardIterator")
 
 
-def _resource_params(params: dict[str, Any]) -> dict[str, Any]:
+def resource_params(params: dict[str, Any]) -> dict[str, Any]:
     """Only the parameters that name resources (never an item, a message body or a secret)."""
     named: dict[str, Any] = {key: params[key] for key in _RESOURCE_KEYS if isinstance(params.get(key), str)}
     if "TransactItems" in params:
