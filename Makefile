@@ -12,7 +12,7 @@ CONFIG_FLAGS := $(foreach pair,$(CONFIG),-c $(pair))
 MODULE ?=
 BENCHES := synth_floor archive_size cold_start webhook_warm expire_backlog aggregator worker_batches test_suite
 
-.PHONY: help setup test lint synth plan policy cost bench mutation preview up clean policy-venv
+.PHONY: help setup test lint synth plan policy cost bench mutation local demo preview up clean policy-venv
 
 help:  ## this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -37,6 +37,12 @@ test: setup  ## lint + the whole test suite (the CI command)
 
 lint: setup  ## ruff only
 	$(PY) -m ruff check .
+
+local: setup  ## the stack in a local cloud (moto server on 127.0.0.1, no AWS account) until Ctrl-C
+	$(PY) -m tools.local $(STACK)
+
+demo: setup  ## every flow of the reference system through the local cloud, traced; non-zero on a mismatch
+	$(PY) -m tools.local $(STACK) --demo
 
 synth: setup  ## the stack's resources as JSON, offline
 	$(PY) -m tools.synth $(STACK) $(CONFIG_FLAGS)

@@ -80,7 +80,7 @@ class LocalCloud:
 
     def summary(self) -> list[str]:
         assert self.deployed is not None and self.runtime is not None
-        lines = [f"{count:4} x {type_.split(':')[-1]}" for type_, count in sorted(self.deployed.counts.items())]
+        lines = [f"{count:4} x {type_.split(':')[1]}" for type_, count in sorted(self.deployed.counts.items())]
         lines += [f"   (not created: {count} x {type_.split(':')[-1]}, the emulator lacks it)"
                   for type_, count in self.deployed.skipped.items()]
         lines.append(f"moto server:   {self.emulator.url}  (AWS_ENDPOINT_URL; credentials printed by --credentials)")

@@ -16,15 +16,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tools.local.cloud import LocalCloud
+from tools.local.runtime import unsigned_jwt
 
 # Which consumer receives which detail-type: the routing contract of the reference system.
 SUBSCRIPTIONS = {
     "notifications-consumer": {"OrderPlaced", "OrderPaid", "OrderCancelled", "OrderExpired"},
     "analytics-consumer": {"OrderPlaced", "OrderPaid", "OrderCancelled", "OrderExpired"},
     "fulfilment-consumer": {"OrderPaid"},
-    "high-value-review-consumer": {"OrderPlaced"},  # and only above the threshold
+    "high-value-review-consumer": {"OrderPlaced"},  # and only above the stack's threshold
 }
-HIGH_VALUE_THRESHOLD = 500
 CONSUMERS = tuple(SUBSCRIPTIONS)
 
 
@@ -62,6 +62,9 @@ class Driver:
         self.cloud = cloud
         self.runtime = cloud.runtime
         self.deployed = cloud.deployed
+        from tools.synth import stack_settings
+
+        self.high_value_threshold = stack_settings(cloud.stack).events.high_value_order_threshold
         self.dynamodb = cloud.client("dynamodb")
         self.sqs = cloud.client("sqs")
 
@@ -85,9 +88,20 @@ class Driver:
         return all(not i.failed for i in self.runtime.function(logical).invocations)
 
     # --- a client of the HTTP API
-    def http(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:
+    def bearer(self, customer: str) -> dict[str, str]:
+        """A token the stack's JWT authorizer accepts for this customer (none when routes are public)."""
+        authorizer = next((r.authorizer for r in self.runtime.routes if r.authorizer), None)
+        if authorizer is None:
+            return {}
+        jwt = authorizer.get("jwtConfiguration") or {}
+        claims = {"iss": jwt.get("issuer", ""), "aud": (jwt.get("audiences") or [""])[0], "sub": customer,
+                  "exp": int(time.time()) + 3600}
+        return {"authorization": f"Bearer {unsigned_jwt(claims)}"}
+
+    def http(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None,
+             customer: str = "cust-demo") -> tuple[int, Any]:
         data = json.dumps(body).encode() if body is not None else b""
-        all_headers = {"content-type": "application/json", **(headers or {})}
+        all_headers = {"content-type": "application/json", **self.bearer(customer), **(headers or {})}
         status, _, answer = self.runtime.request(method, path, all_headers, data)
         try:
             return status, json.loads(answer) if answer else None
@@ -99,7 +113,7 @@ class Driver:
         status, body = self.http("POST", "/orders", {
             "customerId": customer, "currency": "EUR",
             "items": [{"sku": "SKU-1", "quantity": quantity, "unitPrice": unit_price}]},
-            {"idempotency-key": idempotency_key or str(uuid.uuid4())})
+            {"idempotency-key": idempotency_key or str(uuid.uuid4())}, customer=customer)
         expect(status == 201, f"POST /orders answered {status}: {body}")
         return body["orderId"]
 
@@ -202,8 +216,9 @@ def flow_cancel(driver: Driver) -> FlowResult:
 
 def flow_high_value(driver: Driver) -> FlowResult:
     started = time.monotonic()
-    order_id = driver.place_order("400.00", quantity=2)
-    facts = [f"POST /orders -> 201, order {order_id} (800.00 EUR, above {HIGH_VALUE_THRESHOLD})"]
+    unit = f"{driver.high_value_threshold / 2 + 0.5:.2f}"  # two of them: one unit above the threshold
+    order_id = driver.place_order(unit, quantity=2)
+    facts = [f"POST /orders -> 201, order {order_id} ({2 * float(unit):.2f} EUR, above {driver.high_value_threshold})"]
     facts += _routed(driver, order_id, routed_to({"OrderPlaced"}, high_value=True), "OrderPlaced at its subscribers")
     review = driver.dynamodb.get_item(TableName=driver.table("orders"),
                                       Key={"pk": {"S": f"REVIEW#{order_id}"}, "sk": {"S": "REVIEW"}}).get("Item")

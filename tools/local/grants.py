@@ -113,7 +113,13 @@ def unexplained(report: list[Unused]) -> list[Unused]:
 
 
 def render(report: list[Unused]) -> str:
-    lines = ["granted but used by no flow (per function's role):"]
+    platform = [u for u in report if u.action in PLATFORM_ACTIONS]
+    report = [u for u in report if u.action not in PLATFORM_ACTIONS]
+    lines = ["granted but used by no flow (per function's role):",
+             f"  every function: {', '.join(sorted({u.action for u in platform}))} on its own log group / '*': "
+             "kept, Lambda's log agent and the X-Ray daemon use them (not played locally)"]
+    if not report:
+        lines.append("  nothing else: every other grant was used by a flow")
     for function in sorted({u.function for u in report}):
         lines.append(f"  {function}")
         for unused in (u for u in report if u.function == function):
