@@ -27,7 +27,8 @@ class LocalCloud:
     def __init__(self, stack: str, *, synth: dict[str, Any] | None = None,
                  progress: Callable[[str], None] = lambda line: None, echo: Callable[[str], None] | None = None,
                  log_dir: Path = DEFAULT_LOG_DIR, http: bool = True, retry_delay_seconds: int = 1,
-                 edit_synth: Callable[[dict[str, Any]], None] | None = None) -> None:
+                 edit_synth: Callable[[dict[str, Any]], None] | None = None, prewarm: bool = True) -> None:
+        self._prewarm = prewarm
         self.stack = stack
         self._synth = synth
         self._progress = progress
@@ -56,7 +57,11 @@ class LocalCloud:
             self.emulator.enforce_iam()
             self._progress("IAM enforced: every call is checked against its caller's policies")
             self.runtime = LocalRuntime(self.deployed, self.emulator, self._log_dir, echo=self._echo,
-                                        retry_delay_seconds=self._retry_delay).start(http=self._http)
+                                        retry_delay_seconds=self._retry_delay)
+            if self._prewarm:
+                self._progress(f"starting {len(self.runtime.functions)} function sandboxes (each as its role)")
+                self.runtime.prewarm()
+            self.runtime.start(http=self._http)
         except BaseException:
             self.stop()
             raise

@@ -44,21 +44,12 @@ def expect(condition: bool, message: str) -> None:
         raise FlowMismatchError(message)
 
 
-def wait_for(predicate: Callable[[], Any], what: str, timeout: float = 40.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise FlowMismatchError(f"timed out after {timeout:.0f}s waiting for {what}")
-
-
 class Driver:
     """What a client, a payment provider and an operator do to the local cloud."""
 
-    def __init__(self, cloud: LocalCloud) -> None:
+    def __init__(self, cloud: LocalCloud, timeout: float = 40.0) -> None:
         assert cloud.runtime is not None and cloud.deployed is not None
+        self.timeout = timeout
         self.cloud = cloud
         self.runtime = cloud.runtime
         self.deployed = cloud.deployed
@@ -68,12 +59,36 @@ class Driver:
         self.dynamodb = cloud.client("dynamodb")
         self.sqs = cloud.client("sqs")
 
+    def wait_for(self, predicate: Callable[[], Any], what: str) -> Any:
+        """Until ``predicate`` holds; a mismatch as soon as the cloud has gone quiet without it (a
+        failed message is visible again after the retry delay, so quiet means longer than that)."""
+        quiet = self.runtime.retry_delay_seconds + 2.0
+        deadline = time.monotonic() + self.timeout
+        while time.monotonic() < deadline:
+            value = predicate()
+            if value:
+                return value
+            if self.runtime.quiet_for(quiet):
+                value = predicate()
+                if value:
+                    return value
+                raise FlowMismatchError(f"nothing more happened in {quiet:.0f}s while waiting for {what}")
+            time.sleep(0.1)
+        raise FlowMismatchError(f"timed out after {self.timeout:.0f}s waiting for {what}")
+
     # --- what the functions saw
     def deliveries(self, logical: str) -> list[tuple[str, str]]:
-        """(detail-type, orderId) of every event the consumer was invoked with."""
+        """(detail-type, orderId) of every event the consumer processed: its invocation succeeded
+        and did not report the record as failed."""
         seen = []
         for invocation in self.runtime.function(logical).invocations:
-            for record in (invocation.event or {}).get("Records", []) if isinstance(invocation.event, dict) else []:
+            if invocation.failed or not isinstance(invocation.event, dict):
+                continue
+            failed = {f.get("itemIdentifier") for f in (invocation.result or {}).get("batchItemFailures") or []} \
+                if isinstance(invocation.result, dict) else set()
+            for record in invocation.event.get("Records", []):
+                if record.get("messageId") in failed:
+                    continue
                 try:
                     event = json.loads(record.get("body", ""))
                     seen.append((event["detail-type"], event["detail"].get("orderId", "")))
@@ -172,7 +187,7 @@ def routed_to(detail_types: set[str], high_value: bool = False) -> dict[str, set
 
 def _routed(driver: Driver, order_id: str, expected: dict[str, set[str]], what: str) -> list[str]:
     """Waits for every expected delivery, then checks nobody got more."""
-    wait_for(lambda: all(expected[c] <= driver.received(order_id)[c] for c in CONSUMERS), what)
+    driver.wait_for(lambda: all(expected[c] <= driver.received(order_id)[c] for c in CONSUMERS), what)
     driver.runtime.settle(timeout=20)
     received = driver.received(order_id)
     for consumer in CONSUMERS:
@@ -241,7 +256,7 @@ def flow_payment(driver: Driver) -> tuple[FlowResult, str]:
         "webhook-signature": "v1,bm90IHRoZSBzaWduYXR1cmU="}, b'{"type": "payment.succeeded"}')[0]
     expect(forged == 401, f"a webhook with a wrong signature answered {forged}, expected 401")
     facts.append("a webhook with a wrong signature -> 401")
-    wait_for(lambda: driver.order_state(order_id) == "PAID", f"order {order_id} to be PAID")
+    driver.wait_for(lambda: driver.order_state(order_id) == "PAID", f"order {order_id} to be PAID")
     facts.append("queue -> payments worker -> order PAID")
     facts += _routed(driver, order_id, routed_to({"OrderPlaced", "OrderPaid"}), "OrderPaid at its subscribers")
     paid = [d for d in driver.deliveries("fulfilment-consumer") if d == ("OrderPaid", order_id)]
@@ -254,7 +269,7 @@ def flow_payment(driver: Driver) -> tuple[FlowResult, str]:
 def flow_jobs(driver: Driver) -> FlowResult:
     started = time.monotonic()
     order_id = driver.place_order("12.00")
-    wait_for(lambda: "OrderPlaced" in driver.received(order_id)["notifications-consumer"], "OrderPlaced")
+    driver.wait_for(lambda: "OrderPlaced" in driver.received(order_id)["notifications-consumer"], "OrderPlaced")
     driver.backdate(order_id, minutes=120)
     invocation = driver.runtime.fire_schedule(_schedule_named(driver, "expire-unpaid-orders"))
     expect(not invocation.failed, f"the expiry job failed: {invocation.error}")
@@ -276,7 +291,7 @@ def _schedule_named(driver: Driver, suffix: str) -> str:
 def flow_activity(driver: Driver) -> FlowResult:
     started = time.monotonic()
     table = driver.table("activity-aggregates")
-    items = wait_for(lambda: driver.dynamodb.scan(TableName=table).get("Items"), "activity aggregates")
+    items = driver.wait_for(lambda: driver.dynamodb.scan(TableName=table).get("Items"), "activity aggregates")
     activity = driver.runtime.function("activity").invocations
     records = sum(len(i.event.get("Records", [])) for i in activity if isinstance(i.event, dict))
     expect(all(not i.failed for i in activity), "the activity aggregator failed a batch")
@@ -292,7 +307,7 @@ def flow_poison(driver: Driver) -> FlowResult:
     queue, dlq = driver.queue_url("payments-webhook-queue"), driver.queue_url("payments-webhook-queue-dlq")
     body = "this is not a webhook"
     driver.sqs.send_message(QueueUrl=queue, MessageBody=body)
-    wait_for(lambda: driver.depth(dlq) == 1, "the poison message in its DLQ", timeout=60)
+    driver.wait_for(lambda: driver.depth(dlq) == 1, "the poison message in its DLQ")
     worker = driver.runtime.function("payments-webhook-worker")
     tries = sum(1 for i in worker.invocations if isinstance(i.event, dict)
                 and any(r.get("body") == body for r in i.event.get("Records", [])))
@@ -306,11 +321,10 @@ def flow_poison(driver: Driver) -> FlowResult:
     before = tries
     code = redrive([driver.deployed.stack, "payments-webhook-queue"], sqs=driver.sqs)
     expect(code == 0, f"tools.redrive exited {code}")
-    wait_for(lambda: sum(1 for i in worker.invocations if isinstance(i.event, dict)
+    driver.wait_for(lambda: sum(1 for i in worker.invocations if isinstance(i.event, dict)
                          and any(r.get("body") == body for r in i.event.get("Records", []))) > before,
              "the redriven message back at the worker")
     facts.append("tools.redrive moved it back; the worker received it again (still poison: it returns to the DLQ)")
-    wait_for(lambda: driver.depth(dlq) == 1, "the poison message back in its DLQ", timeout=60)
     return FlowResult("poison message -> retries -> DLQ -> redrive", time.monotonic() - started, facts)
 
 
@@ -325,8 +339,8 @@ def flow_poison_records(driver: Driver) -> FlowResult:
         "pk": {"S": f"OUTBOX#broken-{uuid.uuid4().hex[:8]}"}, "sk": {"S": "0"}, "entity": {"S": "outbox"}})
     stream = next(r["inputs"]["name"] for r in driver.deployed.of_type("aws:kinesis/stream:Stream"))
     driver.cloud.client("kinesis").put_record(StreamName=stream, PartitionKey="poison", Data=b"\xff not activity")
-    wait_for(lambda: driver.depth(relay_failures) == before[0] + 1, "the broken outbox item on the relay's failure queue")
-    wait_for(lambda: driver.depth(activity_failures) == before[1] + 1, "the poison record on the activity failure queue")
+    driver.wait_for(lambda: driver.depth(relay_failures) == before[0] + 1, "the broken outbox item on the relay's failure queue")
+    driver.wait_for(lambda: driver.depth(activity_failures) == before[1] + 1, "the poison record on the activity failure queue")
     order_id = driver.place_order("9.00")  # the shard still flows after the poison record
     facts = ["broken outbox item -> parked on outbox-relay-failures", "garbage Kinesis record -> parked on activity-failures"]
     facts += _routed(driver, order_id, routed_to({"OrderPlaced"}), "an order placed after the poison records")
@@ -338,10 +352,11 @@ FLOWS: tuple[Callable[[Driver], Any], ...] = (flow_order_placed, flow_cancel, fl
                                                flow_activity, flow_poison_records, flow_poison)
 
 
-def run(cloud: LocalCloud, echo: Callable[[str], None] = print) -> list[FlowResult]:
-    driver = Driver(cloud)
+def run(cloud: LocalCloud, echo: Callable[[str], None] = print,
+        flows: tuple[Callable[[Driver], Any], ...] = FLOWS, timeout: float = 40.0) -> list[FlowResult]:
+    driver = Driver(cloud, timeout)
     results = []
-    for flow in FLOWS:
+    for flow in flows:
         echo(f"\n== {flow.__name__.removeprefix('flow_').replace('_', ' ')}")
         outcome = flow(driver)
         result = outcome[0] if isinstance(outcome, tuple) else outcome

@@ -94,8 +94,10 @@ class FunctionSpec:
 class LocalFunction:
     """One function's process: started on first use, one invocation at a time."""
 
-    def __init__(self, spec: FunctionSpec, emulator: Emulator, log_dir: Path, trace: Trace) -> None:
+    def __init__(self, spec: FunctionSpec, emulator: Emulator, log_dir: Path, trace: Trace,
+                 on_activity: Callable[[], None] = lambda: None) -> None:
         self.spec = spec
+        self._on_activity = on_activity
         self._emulator = emulator
         self._log_path = log_dir / f"{spec.name}.log"
         self._trace = trace
@@ -141,6 +143,13 @@ class LocalFunction:
         return json.loads(line) if line else None
 
     def invoke(self, event: Any) -> Invocation:
+        self._on_activity()
+        try:
+            return self._invoke(event)
+        finally:
+            self._on_activity()
+
+    def _invoke(self, event: Any) -> Invocation:
         with self._lock:
             # Temporary credentials last an hour: a fresh sandbox before they run out.
             if self._process is not None and time.monotonic() - self._started_at > 3000:
@@ -176,6 +185,15 @@ class LocalFunction:
         self.service_calls.append({"service": model.service_model.service_name, "operation": model.name,
                                    "params": resource_params(params)})
 
+    def warm(self) -> None:
+        with self._lock:
+            if self._process is None:
+                self._start()
+
+    def close_input(self) -> None:
+        if self._process is not None and self._process.stdin and not self._process.stdin.closed:
+            self._process.stdin.close()
+
     @property
     def busy(self) -> bool:
         return self._lock.locked()
@@ -184,7 +202,7 @@ class LocalFunction:
         process, self._process = self._process, None
         if process is None:
             return
-        if process.stdin:
+        if process.stdin and not process.stdin.closed:
             process.stdin.close()
         try:
             process.wait(timeout=5)
@@ -226,6 +244,10 @@ class Poller(threading.Thread):
         self.stopping = threading.Event()
         self.idle = threading.Event()  # set while the source had nothing for us
 
+    def _working(self) -> None:
+        self.idle.clear()
+        self.runtime.touch()
+
     def run(self) -> None:
         while not self.stopping.is_set():
             try:
@@ -234,7 +256,7 @@ class Poller(threading.Thread):
                 self.runtime.trace.add(self.name, f"poll failed: {error}")
                 worked = False
             if worked:
-                self.idle.clear()
+                self._working()
             else:
                 self.idle.set()
                 self.stopping.wait(0.2)
@@ -262,7 +284,7 @@ class SqsPoller(Poller):
                                               AttributeNames=["All"], MessageAttributeNames=["All"])
             received = answer.get("Messages", [])
             if received:
-                self.idle.clear()
+                self._working()
             messages += received
             if not received and (not messages or time.monotonic() >= deadline):
                 break
@@ -288,7 +310,7 @@ class SqsPoller(Poller):
         messages = self._receive()
         if not messages:
             return False
-        self.idle.clear()
+        self._working()
         records = [self._record(m) for m in messages]
         dropped = [r for r in records if not self._passes(r)]
         records = [r for r in records if r not in dropped]
@@ -406,7 +428,7 @@ class StreamPoller(Poller):
                 records = [self._record(shard, raw) for raw in raw_records]
                 records = [r for r in records if matches_filters(self.filters, self._filterable(r))]
             if records:
-                self.idle.clear()
+                self._working()
             while records:
                 worked = True
                 batch, records = records[:self.batch_size], records[self.batch_size:]
@@ -507,6 +529,7 @@ class LocalRuntime:
         self.emulator = emulator
         self.trace = Trace(echo)
         self.retry_delay_seconds = retry_delay_seconds
+        self.last_activity = time.monotonic()
         log_dir.mkdir(parents=True, exist_ok=True)
         self.functions: dict[str, LocalFunction] = {}
         for resource in deployed.of_type("aws:lambda/function:Function"):
@@ -517,7 +540,7 @@ class LocalRuntime:
                 environment=dict((inputs.get("environment") or {}).get("variables") or {}),
                 timeout_seconds=int(float(inputs.get("timeout", 3))), memory_mb=int(float(inputs.get("memorySize", 128))),
                 log_group=(inputs.get("loggingConfig") or {}).get("logGroup", f"/aws/lambda/{inputs['name']}"))
-            self.functions[spec.name] = LocalFunction(spec, emulator, log_dir, self.trace)
+            self.functions[spec.name] = LocalFunction(spec, emulator, log_dir, self.trace, self.touch)
         self.pollers: list[Poller] = []
         for mapping in deployed.of_type("aws:lambda/eventSourceMapping:EventSourceMapping"):
             function = self.function_for(mapping["inputs"]["functionName"])
@@ -550,6 +573,14 @@ class LocalRuntime:
         return routes
 
     # --- lifecycle
+    def prewarm(self) -> None:
+        """Starts every function's sandbox at once (the first request then finds it warm)."""
+        threads = [threading.Thread(target=f.warm, daemon=True) for f in self.functions.values()]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
     def start(self, *, http: bool = True) -> LocalRuntime:
         for poller in self.pollers:
             poller.start()
@@ -569,8 +600,18 @@ class LocalRuntime:
             self._http.shutdown()
             self._http.server_close()
             self._http = None
+        for function in self.functions.values():  # every sandbox is told first, then each is waited for
+            function.close_input()
         for function in self.functions.values():
             function.stop()
+
+    def touch(self) -> None:
+        self.last_activity = time.monotonic()
+
+    def quiet_for(self, seconds: float) -> bool:
+        """Nothing ran and no source had anything for ``seconds``: nothing more will happen by itself."""
+        return (time.monotonic() - self.last_activity >= seconds and all(p.idle.is_set() for p in self.pollers)
+                and not any(f.busy for f in self.functions.values()))
 
     def settle(self, timeout: float = 30.0, quiet_for: float = 0.6) -> bool:
         """Waits until every poller has found its source empty for ``quiet_for`` seconds."""
