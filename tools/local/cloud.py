@@ -27,8 +27,10 @@ class LocalCloud:
     def __init__(self, stack: str, *, synth: dict[str, Any] | None = None,
                  progress: Callable[[str], None] = lambda line: None, echo: Callable[[str], None] | None = None,
                  log_dir: Path = DEFAULT_LOG_DIR, http: bool = True, retry_delay_seconds: int = 1,
-                 edit_synth: Callable[[dict[str, Any]], None] | None = None, prewarm: bool = True) -> None:
+                 edit_synth: Callable[[dict[str, Any]], None] | None = None, prewarm: bool = True,
+                 pollers: bool = True) -> None:
         self._prewarm = prewarm
+        self._pollers = pollers
         self.stack = stack
         self._synth = synth
         self._progress = progress
@@ -61,7 +63,7 @@ class LocalCloud:
             if self._prewarm:
                 self._progress(f"starting {len(self.runtime.functions)} function sandboxes (each as its role)")
                 self.runtime.prewarm()
-            self.runtime.start(http=self._http)
+            self.runtime.start(http=self._http, pollers=self._pollers)
         except BaseException:
             self.stop()
             raise

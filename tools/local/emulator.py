@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import subprocess
 import sys
 import urllib.request
@@ -32,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT_ID = "123456789012"  # moto's default account, the one the synth's mock ARNs use
 REGION = "us-east-1"
 ADMIN_USER = "local-admin"
+PLAIN_MOTO_ENV = "LOCAL_CLOUD_PLAIN_MOTO"
 # Who plays the Lambda service locally: the deployer lets it assume every role that trusts Lambda.
 LAMBDA_SERVICE_USER = "local-lambda-service"
 ALLOW_ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
@@ -165,8 +167,9 @@ def serve() -> None:
     from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
-    _install_resource_authorization()
-    _install_message_move_tasks()
+    if not os.environ.get(PLAIN_MOTO_ENV):  # plain moto: tests/e2e/test_emulator_gaps.py shows each gap
+        _install_resource_authorization()
+        _install_message_move_tasks()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -213,7 +216,8 @@ def _install_message_move_tasks() -> None:
 class Emulator:
     """moto server in a child process, on 127.0.0.1 and a free port."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, plain: bool = False) -> None:
+        self._plain = plain
         self._process: subprocess.Popen[str] | None = None
         self.url = ""
         self.admin: Credentials | None = None
@@ -221,7 +225,8 @@ class Emulator:
         self.enforcing = False
 
     def start(self) -> Emulator:
-        self._process = subprocess.Popen([sys.executable, "-m", "tools.local.emulator"], cwd=ROOT,
+        environment = {**os.environ, **({PLAIN_MOTO_ENV: "1"} if self._plain else {})}
+        self._process = subprocess.Popen([sys.executable, "-m", "tools.local.emulator"], cwd=ROOT, env=environment,
                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         assert self._process.stdout is not None
         line = self._process.stdout.readline().strip()

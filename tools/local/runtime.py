@@ -446,6 +446,8 @@ class StreamPoller(Poller):
         return {**record, "data": data}
 
     def _process(self, shard: str, batch: list[dict[str, Any]], attempts: int = 0) -> None:
+        """One batch until it succeeds or is given up. Splitting a failed batch in two does not
+        count towards the retry quota (Lambda's bisect); a retry of what is left does."""
         where = f"{self.source_arn.split('/')[1]} -> {self.function.spec.logical}"
         while batch:
             if self.max_age >= 0 and time.time() - self._arrival(batch[0]) > self.max_age:
@@ -460,20 +462,20 @@ class StreamPoller(Poller):
                     self.runtime.trace.add(where, f"{len(batch)} record(s) processed")
                     return
                 sequences = [self._sequence(r) for r in batch]
-                first = min(sequences.index(f) for f in failures if f in sequences) if any(
-                    f in sequences for f in failures) else 0  # an unknown identifier retries the whole batch
+                known = [sequences.index(f) for f in failures if f in sequences]
+                first = min(known) if known else 0  # an unknown identifier retries the whole batch
                 self.runtime.trace.add(where, f"{len(batch)} record(s), retried from #{first + 1}")
                 batch = batch[first:]
             else:
                 self.runtime.trace.add(where, f"{len(batch)} record(s): function error {invocation.error['errorType']}")
+                if self.bisect and len(batch) > 1:
+                    half = len(batch) // 2
+                    self._process(shard, batch[:half], attempts)
+                    self._process(shard, batch[half:], attempts)
+                    return
             attempts += 1
             if self.retries >= 0 and attempts > self.retries:
                 self._give_up(shard, batch, "RetryAttemptsExhausted")
-                return
-            if invocation.failed and self.bisect and len(batch) > 1:
-                half = len(batch) // 2
-                self._process(shard, batch[:half], attempts)
-                self._process(shard, batch[half:], attempts)
                 return
 
     def _give_up(self, shard: str, batch: list[dict[str, Any]], condition: str) -> None:
@@ -581,8 +583,9 @@ class LocalRuntime:
         for thread in threads:
             thread.join()
 
-    def start(self, *, http: bool = True) -> LocalRuntime:
-        for poller in self.pollers:
+    def start(self, *, http: bool = True, pollers: bool = True) -> LocalRuntime:
+        """``pollers=False``: the mappings poll only when a test calls their ``poll_once``."""
+        for poller in self.pollers if pollers else ():
             poller.start()
         if http and self.routes:
             self._http = ThreadingHTTPServer(("127.0.0.1", 0), _handler_class(self))
