@@ -10,7 +10,7 @@ STACK ?= dev
 CONFIG ?=
 CONFIG_FLAGS := $(foreach pair,$(CONFIG),-c $(pair))
 MODULE ?=
-BENCHES := synth_floor archive_size cold_start webhook_warm expire_backlog aggregator worker_batches test_suite
+BENCHES := synth_floor archive_size cold_start webhook_warm expire_backlog aggregator worker_batches local_cloud test_suite
 
 .PHONY: help setup test lint synth plan policy cost bench mutation local demo preview up clean policy-venv
 

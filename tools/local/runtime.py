@@ -364,7 +364,6 @@ class StreamPoller(Poller):
         self.position = self.inputs.get("startingPosition", "LATEST")
         self.iterators: dict[str, str] = {}
         self.last_sequence: dict[str, str] = {}
-        self.pending: dict[str, list[dict[str, Any]]] = {}
         # What Lambda checks with the function's role when the mapping is created.
         if self.kinesis:
             self.client.describe_stream_summary(StreamARN=self.source_arn)
@@ -408,32 +407,38 @@ class StreamPoller(Poller):
                  else record["dynamodb"].get("ApproximateCreationDateTime"))
         return float(value or time.time())
 
+    def _read(self, shard: str) -> list[dict[str, Any]]:
+        """One GetRecords on the shard: its records that pass the mapping's filters."""
+        arguments = {"StreamARN": self.source_arn} if self.kinesis else {}  # moto finds the stream by ARN
+        answer = self.client.get_records(ShardIterator=self._iterator(shard), Limit=1000, **arguments)
+        raw_records = answer.get("Records", [])
+        if raw_records or self.kinesis:
+            self.iterators[shard] = answer.get("NextShardIterator") or self.iterators[shard]
+        else:
+            # moto gap: a cancelled transaction restores a copy of the table, and iterators taken
+            # before it never see another record. A fresh one after the last record does.
+            self.iterators.pop(shard, None)
+        if raw_records:
+            last = raw_records[-1]
+            self.last_sequence[shard] = last["SequenceNumber"] if self.kinesis else last["dynamodb"]["SequenceNumber"]
+        records = [self._record(shard, raw) for raw in raw_records]
+        return [r for r in records if matches_filters(self.filters, self._filterable(r))]
+
     def poll_once(self) -> bool:
         worked = False
         for shard in self._shards():
-            records = self.pending.get(shard) or []
+            records = self._read(shard)
             if not records:
-                arguments = {"StreamARN": self.source_arn} if self.kinesis else {}  # moto finds the stream by ARN
-                answer = self.client.get_records(ShardIterator=self._iterator(shard), Limit=1000, **arguments)
-                raw_records = answer.get("Records", [])
-                if raw_records or self.kinesis:
-                    self.iterators[shard] = answer.get("NextShardIterator") or self.iterators[shard]
-                else:
-                    # moto gap: a cancelled transaction restores a copy of the table, and iterators
-                    # taken before it never see another record. A fresh one after the last record does.
-                    self.iterators.pop(shard, None)
-                if raw_records:
-                    last = raw_records[-1]
-                    self.last_sequence[shard] = last["SequenceNumber"] if self.kinesis else last["dynamodb"]["SequenceNumber"]
-                records = [self._record(shard, raw) for raw in raw_records]
-                records = [r for r in records if matches_filters(self.filters, self._filterable(r))]
-            if records:
-                self._working()
+                continue
+            self._working()
+            deadline = time.monotonic() + self.window  # a batch waits up to the window to fill
+            while len(records) < self.batch_size and time.monotonic() < deadline:
+                time.sleep(0.05)
+                records += self._read(shard)
+            worked = True
             while records:
-                worked = True
                 batch, records = records[:self.batch_size], records[self.batch_size:]
                 self._process(shard, batch)
-            self.pending[shard] = []
         return worked
 
     def _filterable(self, record: dict[str, Any]) -> dict[str, Any]:
