@@ -1,8 +1,9 @@
-"""Wall time of the CI test command (ruff, then pytest on 2 workers), against issue 17's budget.
+"""Wall time of the CI test command (ruff, then pytest on 2 workers), against the suite's budget.
 
     python bench/test_suite.py
 
-Target: <= 60 s on a 2-core machine, every test kept. Prints the time, the test count and the
+Target: <= 110 s on a 2-core machine, every test kept: issue 17's 60 s (51-55 s measured before the
+local cloud) plus the 60 s issue 15 allows for the end-to-end tests on the local cloud (tests/e2e). Prints the time, the test count and the
 slowest tests (pytest --durations), and exits 1 on a miss or on any failing test.
 """
 
@@ -15,7 +16,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BUDGET_SECONDS = 60.0
+BUDGET_SECONDS = 110.0
 
 
 def main() -> int:
