@@ -16,46 +16,22 @@ NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 BUS = "orders-test-events"
 
 
-class StreamRecorder:
-    """DynamoDB Streams records (NEW_IMAGE) of every write the code under test makes, in order.
-    moto's DynamoDB Streams API does not answer this botocore, so the writes are observed at the client."""
-
-    def __init__(self, client) -> None:
-        self.client, self.records = client, []
-        self._transact, self._put = client.transact_write_items, client.put_item
-        client.transact_write_items = self.transact_write_items
-        client.put_item = self.put_item
-
-    def _emit(self, name: str, image: dict) -> None:
-        sequence = f"{len(self.records) + 1:021d}"
-        self.records.append({"eventID": sequence, "eventName": name, "eventSource": "aws:dynamodb",
-                             "dynamodb": {"Keys": {k: image[k] for k in ("pk", "sk")}, "NewImage": image,
-                                          "SequenceNumber": sequence, "StreamViewType": "NEW_IMAGE"}})
-
-    def _after_update(self, key: dict) -> None:
-        image = self.client.get_item(TableName=TABLE, Key=key)["Item"]
-        self._emit("MODIFY", image)
-
-    def transact_write_items(self, TransactItems):  # noqa: N803 - boto3's parameter name
-        response = self._transact(TransactItems=TransactItems)
-        for item in TransactItems:
-            action = next(iter(item.values()))
-            if action["TableName"] != TABLE:
-                continue  # another table's stream (the payments worker's webhook markers)
-            if "Put" in item:
-                self._emit("INSERT", action["Item"])
-            elif "Update" in item:
-                self._after_update(action["Key"])
-        return response
-
-    def put_item(self, **request):
-        response = self._put(**request)
-        self._emit("INSERT", request["Item"])
-        return response
-
-
 def stream_records(client) -> list[dict]:
-    return client.recorder.records
+    """The table's stream as Lambda hands it to the relay: every record since the table was created,
+    read from moto's DynamoDB Streams (reachable once account-based endpoints are off, see the aws
+    fixture), with the eventSourceARN and epoch-seconds creation time Lambda adds."""
+    arn = client.describe_table(TableName=TABLE)["Table"]["LatestStreamArn"]
+    streams = boto3.client("dynamodbstreams", region_name=REGION)
+    records = []
+    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+        iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
+                                              ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        for record in streams.get_records(ShardIterator=iterator)["Records"]:
+            created = record["dynamodb"].get("ApproximateCreationDateTime")
+            if isinstance(created, datetime):
+                record["dynamodb"]["ApproximateCreationDateTime"] = created.timestamp()
+            records.append({**record, "eventSourceARN": arn})
+    return records
 
 
 def outbox_inserts(records: list[dict]) -> list[dict]:
@@ -67,8 +43,8 @@ def outbox_inserts(records: list[dict]) -> list[dict]:
 
 @pytest.fixture
 def relay(aws, monkeypatch, lambda_context):
+    monkeypatch.setenv("AWS_ACCOUNT_ID_ENDPOINT_MODE", "disabled")  # else botocore asks <account>.streams-ddb...
     client = orders_table()
-    client.recorder = StreamRecorder(client)
     events = boto3.client("events", region_name=REGION)
     sqs = boto3.client("sqs", region_name=REGION)
     events.create_event_bus(Name=BUS)
