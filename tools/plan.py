@@ -106,6 +106,22 @@ def alarm_rows(template: Template) -> list[list[Any]]:
     return rows
 
 
+def kept_grant_rows(template: Template) -> list[list[Any]]:
+    """Grants the local cloud's flows cannot exercise, kept with their reason (tools/local/grants.py);
+    `make demo` shows every other grant is used."""
+    from tools.local.grants import KEPT, role_grants
+
+    rows = []
+    for function in template.of_type("aws:lambda/function:Function"):
+        role = function["inputs"].get("role", "").rsplit("/", 1)[-1]
+        for action, resource in role_grants(template, role):
+            reason = next((why for (logical, kept, suffix), why in KEPT.items()
+                           if logical == function["name"] and kept == action and resource.endswith(suffix)), None)
+            if reason:
+                rows.append([function["name"], action, resource.split(":", 5)[-1], reason])
+    return rows
+
+
 def _comparison(operator: str | None) -> str:
     return {
         "GreaterThanOrEqualToThreshold": ">=",
@@ -138,6 +154,8 @@ def render(template: Template, production: bool = False) -> str:
     lines += ["", "Alarms (actions go to):"]
     lines += ["  " + line for line in _table(
         ["name", "metric", "threshold", "missing data", "actions"], alarm_rows(template))]
+    lines += ["", "Grants no local flow exercises (kept; `make demo` shows every other grant is used):"]
+    lines += ["  " + line for line in _table(["function", "action", "resource", "why kept"], kept_grant_rows(template))]
     from policy.rules import ERROR, evaluate
 
     findings = sorted(evaluate(template.resources, production=production), key=lambda f: (f.severity != ERROR, f.rule))
@@ -170,6 +188,8 @@ def markdown(template: Template, production: bool = False) -> str:
     lines += table(["name", "memory MB", "arch", "runtime", "timeout s", "reserved", "provisioned"], function_rows(template))
     lines += ["", "### Alarms and where they go", ""]
     lines += table(["name", "metric", "threshold", "missing data", "actions"], alarm_rows(template))
+    lines += ["", "### Grants no local flow exercises", ""]
+    lines += table(["function", "action", "resource", "why kept"], kept_grant_rows(template))
     lines += ["", "### Cost estimate (monthly, USD)", ""]
     costs = cost_by_service(template)
     lines += table(["service", "tuned", "untuned baseline"], [[k, f"{a:.2f}", f"{b:.2f}"] for k, (a, b) in costs])
