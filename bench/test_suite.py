@@ -2,8 +2,9 @@
 
     python bench/test_suite.py
 
-Target: <= 110 s on a 2-core machine, every test kept: issue 17's 60 s (51-55 s measured before the
-local cloud) plus the 60 s issue 15 allows for the end-to-end tests on the local cloud (tests/e2e). Prints the time, the test count and the
+Target: <= 110 s on a 2-core machine, every test kept: issue 17's 60 s (51-55 s measured before
+the local cloud) plus the 60 s issue 15 allows for the end-to-end tests on the local cloud.
+Prints the time, the test count and the
 slowest tests (pytest --durations), and exits 1 on a miss or on any failing test.
 """
 

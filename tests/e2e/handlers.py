@@ -17,3 +17,10 @@ def queue(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Reports the messages that ask to fail; the rest succeed."""
     failed = [r["messageId"] for r in event["Records"] if json.loads(r["body"]).get("fail")]
     return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed]}
+
+
+def async_target(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """An EventBridge rule's Lambda target: fails the events that ask to."""
+    if event["detail"].get("fail"):
+        raise RuntimeError("asked to fail")
+    return {"ok": event["detail"]["n"]}

@@ -97,3 +97,66 @@ def test_queue_filters_delete_what_they_drop_and_partial_failures_end_in_the_dlq
     assert sorted(delivered) == [1, 2, 2]  # the failing one twice (maxReceiveCount 2); "other" and "not json" never
     assert dead == [{"kind": "order", "n": 2, "fail": True}]
     assert left["Attributes"] == {"ApproximateNumberOfMessages": "0", "ApproximateNumberOfMessagesNotVisible": "0"}
+
+
+def lambda_target_synth(permitted: bool) -> dict:
+    queue_arn = ARN.format("sqs", "{}")
+    rule_arn = ARN.format("events", "rule/bus/r")
+    policy = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": [queue_arn.format("async-failures")]}]}
+    resources = [
+        res("aws:iam/role:Role", "fn", name="fn", assumeRolePolicy=LAMBDA_TRUST),
+        res("aws:iam/rolePolicy:RolePolicy", "fn-policy", role="fn", policy=json.dumps(policy)),
+        res("aws:sqs/queue:Queue", "async-failures", name="async-failures"),
+        res("aws:sqs/queue:Queue", "target-dlq", name="target-dlq"),
+        res("aws:cloudwatch/eventBus:EventBus", "bus", name="bus"),
+        res("aws:cloudwatch/eventRule:EventRule", "r", name="r", eventBusName="bus",
+            eventPattern=json.dumps({"source": ["test"]})),
+        function("asyncfn", "async_target"),
+        res("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig", "asyncfn-async", functionName="asyncfn",
+            maximumRetryAttempts=1.0, maximumEventAgeInSeconds=3600.0,
+            destinationConfig={"onFailure": {"destination": queue_arn.format("async-failures")}}),
+        res("aws:cloudwatch/eventTarget:EventTarget", "r-target", rule="r", eventBusName="bus",
+            arn=ARN.format("lambda", "function:asyncfn"), deadLetterConfig={"arn": queue_arn.format("target-dlq")},
+            retryPolicy={"maximumRetryAttempts": 3.0, "maximumEventAgeInSeconds": 3600.0}),
+    ]
+    if permitted:
+        resources.append(res("aws:lambda/permission:Permission", "asyncfn-invoke", function="asyncfn",
+                             action="lambda:InvokeFunction", principal="events.amazonaws.com", sourceArn=rule_arn))
+    return {"stack": "test", "resources": resources}
+
+
+def drain(sqs, name: str) -> list[dict]:
+    url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+    return [json.loads(m["Body"]) for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])]
+
+
+def test_a_lambda_target_is_invoked_asynchronously_retried_then_sent_to_its_destination(tmp_path) -> None:
+    from tools.local.cloud import LocalCloud
+
+    with LocalCloud("test", synth=lambda_target_synth(permitted=True), log_dir=tmp_path, http=False,
+                    prewarm=False, pollers=False) as cloud:
+        events = cloud.client("events")
+        events.put_events(Entries=[{"Source": "test", "DetailType": "t", "EventBusName": "bus",
+                                    "Detail": json.dumps(detail)} for detail in ({"n": 1}, {"n": 2, "fail": True})])
+        invoker = cloud.runtime.pollers[0]
+        assert invoker.poll_once()
+        invoked = [i.event["detail"]["n"] for i in cloud.runtime.function("asyncfn").invocations if i.event]
+        failures, dead = drain(cloud.client("sqs"), "async-failures"), drain(cloud.client("sqs"), "target-dlq")
+    assert invoked == [1, 2, 2]  # the failing event once more (maximumRetryAttempts 1)
+    assert [f["requestContext"]["condition"] for f in failures] == ["RetriesExhausted"]
+    assert failures[0]["requestPayload"]["detail"] == {"n": 2, "fail": True}
+    assert failures[0]["requestContext"]["approximateInvokeCount"] == 2 and dead == []
+
+
+def test_a_lambda_target_without_the_rules_permission_ends_in_the_targets_dlq(tmp_path) -> None:
+    from tools.local.cloud import LocalCloud
+
+    with LocalCloud("test", synth=lambda_target_synth(permitted=False), log_dir=tmp_path, http=False,
+                    prewarm=False, pollers=False) as cloud:
+        cloud.client("events").put_events(Entries=[{"Source": "test", "DetailType": "t", "EventBusName": "bus",
+                                                    "Detail": json.dumps({"n": 3})}])
+        cloud.runtime.pollers[0].poll_once()
+        invoked = cloud.runtime.function("asyncfn").invocations
+        dead = drain(cloud.client("sqs"), "target-dlq")
+    assert invoked == [] and [d["detail"] for d in dead] == [{"n": 3}]

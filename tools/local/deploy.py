@@ -50,6 +50,7 @@ class Deployed:
     replacements: dict[str, str] = field(default_factory=dict)
     secret_values: dict[str, str] = field(default_factory=dict)
     skipped: dict[str, int] = field(default_factory=dict)  # EMULATOR_GAPS types, by count
+    taps: dict[str, dict[str, Any]] = field(default_factory=dict)  # queue ARN -> the Lambda target it stands for
 
     def of_type(self, type_: str) -> list[dict[str, Any]]:
         return [r for r in self.resources if r["type"] == type_]
@@ -223,7 +224,17 @@ def _rule(ctx: Any, resource: dict[str, Any], inputs: dict[str, Any]) -> dict[st
 
 
 def _target(ctx: Any, resource: dict[str, Any], inputs: dict[str, Any]) -> dict[str, str]:
-    target: dict[str, Any] = {"Id": inputs.get("targetId") or resource["name"], "Arn": inputs["arn"]}
+    arn = inputs["arn"]
+    if ":lambda:" in arn and ":function:" in arn:
+        # moto would invoke the function through Docker: the event goes to a queue of the local
+        # runtime instead, which invokes the function asynchronously as Lambda does.
+        sqs = ctx.client("sqs")
+        url = sqs.create_queue(QueueName=f"local-tap-{resource['name']}"[:80])["QueueUrl"]
+        tap = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        ctx.taps[tap] = {"function": arn, "rule": inputs["rule"], "bus": inputs.get("eventBusName", "default"),
+                         "deadLetterArn": (inputs.get("deadLetterConfig") or {}).get("arn")}
+        arn = tap
+    target: dict[str, Any] = {"Id": inputs.get("targetId") or resource["name"], "Arn": arn}
     if inputs.get("deadLetterConfig"):
         target["DeadLetterConfig"] = {"Arn": inputs["deadLetterConfig"]["arn"]}
     if inputs.get("retryPolicy"):
@@ -527,6 +538,9 @@ KINDS: dict[str, Kind] = {
         lambda ctx, resource, inputs: {"id": resource["name"]}, _frozen(),
         {"functionName": "no cold starts are played locally", "qualifier": "no cold starts are played locally",
          "provisionedConcurrentExecutions": "no cold starts are played locally"}),
+    "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig": Kind(
+        lambda ctx, resource, inputs: {"id": resource["name"]},  # played by the local runtime's async invoker
+        _frozen("functionName", "qualifier", "maximumRetryAttempts", "maximumEventAgeInSeconds", "destinationConfig")),
     "aws:lambda/eventSourceMapping:EventSourceMapping": Kind(_event_source_mapping, _frozen(
         "functionName", "eventSourceArn", "batchSize", "maximumBatchingWindowInSeconds", "functionResponseTypes",
         "scalingConfig", "bisectBatchOnFunctionError", "destinationConfig", "maximumRecordAgeInSeconds",
@@ -625,6 +639,7 @@ def _mock_outputs(resource: dict[str, Any]) -> dict[str, Any]:
 
 class _Context:
     def __init__(self, emulator: Emulator, api_url: str) -> None:
+        self.taps: dict[str, dict[str, Any]] = {}
         self.emulator = emulator
         self.region = "us-east-1"
         self.api_url = api_url
@@ -675,6 +690,7 @@ def deploy(synth: dict[str, Any], emulator: Emulator, *, progress: Callable[[str
         deployed.resources.append({**resource, "inputs": inputs})
         deployed.counts[resource["type"]] = deployed.counts.get(resource["type"], 0) + 1
     _put_local_secrets(deployed, context)
+    deployed.taps = context.taps
     return deployed
 
 

@@ -9,7 +9,9 @@ age, and on-failure destinations; schedules fired on demand with their target's 
 What it does not play: cold starts, concurrency limits and throttling (one instance per function,
 one batch at a time per mapping), exact retry timing (a failed SQS batch is visible again after
 ``retry_delay_seconds``, not the queue's visibility timeout; a failed stream batch is retried at once),
-X-Ray, and Lambda targets of EventBridge rules (no stack uses one; queue targets are delivered by moto).
+and X-Ray. EventBridge delivers to queue targets itself (moto); a Lambda target is delivered to a
+queue of the runtime's, which invokes the function asynchronously: the rule's permission, retries,
+event age and the on-failure destination of its event invoke config.
 """
 
 from __future__ import annotations
@@ -503,6 +505,82 @@ class StreamPoller(Poller):
             self.runtime.trace.add(where, f"{len(batch)} record(s) given up ({condition}), no destination: lost")
 
 
+class AsyncInvoker(Poller):
+    """A rule's Lambda target: EventBridge hands each event over asynchronously (if the function's
+    resource policy lets the rule invoke it; else the event goes to the target's DLQ), then Lambda
+    retries a failed invocation (``maximumRetryAttempts`` of the function's event invoke config,
+    2 by default), drops events older than ``maximumEventAgeInSeconds`` and sends what it gave up
+    on to the on-failure destination with the invocation record AWS documents."""
+
+    def __init__(self, tap_arn: str, tap: dict[str, Any], function: LocalFunction, runtime: LocalRuntime) -> None:
+        super().__init__({"name": f"async-{function.spec.logical}", "inputs": {"eventSourceArn": tap_arn}}, function,
+                         runtime)
+        self.tap, self.url = tap, runtime.emulator.queue_url(tap_arn)
+        self.sqs = runtime.emulator.client("sqs")  # EventBridge's own delivery
+        config = next((c["inputs"] for c in runtime.deployed.of_type(
+            "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig")
+            if function.spec.name == c["inputs"]["functionName"].split(":function:")[-1].split(":")[0]), {})
+        self.retries = int(float(config.get("maximumRetryAttempts", 2)))
+        self.max_age = float(config.get("maximumEventAgeInSeconds", 21600))
+        self.on_failure = ((config.get("destinationConfig") or {}).get("onFailure") or {}).get("destination")
+        self.permitted = any(
+            p["inputs"].get("principal") == "events.amazonaws.com"
+            and function.spec.name == p["inputs"]["function"].split(":function:")[-1].split(":")[0]
+            and p["inputs"].get("sourceArn", "").endswith(f"rule/{tap['bus']}/{tap['rule']}")
+            for p in runtime.deployed.of_type("aws:lambda/permission:Permission"))
+
+    def poll_once(self) -> bool:
+        messages = self.sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+        if not messages:
+            return False
+        self._working()
+        for message in messages:
+            self._deliver(json.loads(message["Body"]))
+            self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
+        return True
+
+    def _deliver(self, event: dict[str, Any]) -> None:
+        where = f"rule {self.tap['rule']} -> {self.function.spec.logical}"
+        if not self.permitted:
+            if self.tap.get("deadLetterArn"):
+                self.sqs.send_message(QueueUrl=self.runtime.emulator.queue_url(self.tap["deadLetterArn"]),
+                                      MessageBody=json.dumps(event))
+            self.trace.add(where, "no resource policy lets the rule invoke the function: event on the target's DLQ")
+            return
+        invocation = None
+        for attempt in range(1 + max(self.retries, 0)):
+            age = time.time() - dt.datetime.fromisoformat(event.get("time", dt.datetime.now(dt.UTC).isoformat())
+                                                          .replace("Z", "+00:00")).timestamp()
+            if age > self.max_age:
+                self._give_up(event, invocation, "EventAgeExceeded", attempt)
+                return
+            invocation = self.function.invoke(event)
+            if not invocation.failed:
+                self.trace.add(where, f"async invocation ok (attempt {attempt + 1})")
+                return
+        self._give_up(event, invocation, "RetriesExhausted", 1 + max(self.retries, 0))
+
+    @property
+    def trace(self) -> Trace:
+        return self.runtime.trace
+
+    def _give_up(self, event: dict[str, Any], invocation: Invocation | None, condition: str, attempts: int) -> None:
+        where = f"rule {self.tap['rule']} -> {self.function.spec.logical}"
+        record = {"version": "1.0", "timestamp": dt.datetime.now(dt.UTC).isoformat(),
+                  "requestContext": {"requestId": str(uuid.uuid4()), "functionArn": self.function.spec.arn,
+                                     "condition": condition, "approximateInvokeCount": attempts},
+                  "requestPayload": event,
+                  "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+                  "responsePayload": (invocation.error if invocation else None)}
+        if self.on_failure:
+            self.function.service_client("sqs").send_message(
+                QueueUrl=self.runtime.emulator.queue_url(self.on_failure), MessageBody=json.dumps(record, default=str))
+            self.trace.add(where, f"gave up ({condition}, {attempts} attempt(s)): on "
+                                  f"{self.on_failure.rsplit(':', 1)[-1]}")
+        else:
+            self.trace.add(where, f"gave up ({condition}), no destination: lost")
+
+
 def _b64url(segment: str) -> bytes:
     return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
 
@@ -553,6 +631,8 @@ class LocalRuntime:
             function = self.function_for(mapping["inputs"]["functionName"])
             kind = SqsPoller if ":sqs:" in mapping["inputs"]["eventSourceArn"] else StreamPoller
             self.pollers.append(kind(mapping, function, self))
+        for tap_arn, tap in deployed.taps.items():
+            self.pollers.append(AsyncInvoker(tap_arn, tap, self.function_for(tap["function"]), self))
         self.routes = self._routes()
         self._http: ThreadingHTTPServer | None = None
         self.api_url = ""
