@@ -30,7 +30,8 @@ COVERING_TESTS = {
     "components/core/function.py": ["tests/components/core/test_function.py"],
     "system/settings.py": ["tests/components/test_settings.py", "tests/components/test_defaults.py",
                            "tests/components/test_settings_messages.py"],
-    "policy/rules.py": ["tests/policy/test_rules.py"],
+    "policy/rules.py": ["tests/policy/test_rules.py", "tests/policy/test_stack_findings.py",
+                        "tests/policy/test_resource_messages.py"],
 }
 
 
