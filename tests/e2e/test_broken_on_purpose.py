@@ -10,7 +10,7 @@ import pytest
 from tests.e2e.conftest import edit_policy, resource, start_cloud
 
 # A flow stops waiting as soon as the cloud is quiet (no poller had work, no function ran) this long.
-QUIET = "nothing more happened in 2s while waiting for"
+QUIET = "nothing more happened in 3s while waiting for"
 
 
 def run_flow(tmp_path, edit, flow_name: str):

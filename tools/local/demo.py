@@ -62,7 +62,7 @@ class Driver:
     def wait_for(self, predicate: Callable[[], Any], what: str) -> Any:
         """Until ``predicate`` holds; a mismatch as soon as the cloud has gone quiet without it (a
         failed message is visible again after the retry delay, so quiet means longer than that)."""
-        quiet = self.runtime.retry_delay_seconds + 2.0
+        quiet = self.runtime.retry_delay_seconds + 3.0
         deadline = time.monotonic() + self.timeout
         while time.monotonic() < deadline:
             value = predicate()
