@@ -224,3 +224,9 @@ def test_a_secret_with_a_value_and_a_signed_or_protected_route_are_no_production
         ("P1", "urn:WebhookIngestion$aws:secretsmanager/secret:Secret::s")]
     public = with_inputs(stack, "mine", authorizationType=None)
     assert [(f.rule, f.resource) for f in check_stack(public, production=True)] == [("P2", "urn:mine")]
+
+
+def test_a_queue_without_a_redrive_policy_does_not_end_the_dlq_check() -> None:
+    stack = with_inputs(compliant_stack(), "work-dlq", messageRetentionSeconds=60)
+    dlq_first = sorted(stack, key=lambda r: r["name"] != "work-dlq")  # the DLQ (no redrive policy) is met first
+    assert [f.rule for f in check_stack(dlq_first)] == ["G3"]
