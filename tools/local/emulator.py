@@ -161,6 +161,19 @@ def _install_resource_authorization() -> None:
     BaseResponse._local_cloud_authorization = True
 
 
+def stop_child(process: subprocess.Popen[Any] | None, timeout: float) -> None:
+    """A child that serves until its stdin closes: close it, wait, kill if it does not go."""
+    if process is None:
+        return
+    if process.stdin and not process.stdin.closed:
+        process.stdin.close()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def serve() -> None:
     """The emulator's own process: moto keeps its state (and its IAM switch) per process, so the
     local cloud never shares them with a test's ``mock_aws`` in the caller."""
@@ -240,15 +253,7 @@ class Emulator:
 
     def stop(self) -> None:
         process, self._process = self._process, None
-        if process is None:
-            return
-        if process.stdin:
-            process.stdin.close()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_child(process, timeout=10)
 
     def __enter__(self) -> Emulator:
         return self.start()

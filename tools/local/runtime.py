@@ -35,7 +35,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from tools.local.deploy import Deployed
-from tools.local.emulator import REGION, Emulator
+from tools.local.emulator import REGION, Emulator, stop_child
 from tools.local.worker import ANSWER_FD_ENV, resource_params
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -202,15 +202,7 @@ class LocalFunction:
 
     def stop(self) -> None:
         process, self._process = self._process, None
-        if process is None:
-            return
-        if process.stdin and not process.stdin.closed:
-            process.stdin.close()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_child(process, timeout=5)
         if self._answers:
             self._answers.close()
             self._answers = None
