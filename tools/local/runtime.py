@@ -242,8 +242,15 @@ class Poller(threading.Thread):
         self.idle.clear()
         self.runtime.touch()
 
+    def renew(self) -> None:
+        """New clients for the role's temporary credentials (they last an hour)."""
+
     def run(self) -> None:
+        renewed = time.monotonic()
         while not self.stopping.is_set():
+            if time.monotonic() - renewed > 3000:
+                self.renew()
+                renewed = time.monotonic()
             try:
                 worked = self.poll_once()
             except Exception as error:  # a poller keeps going, as Lambda's does
@@ -268,6 +275,9 @@ class SqsPoller(Poller):
         # Lambda reads the queue's attributes with the function's role when the mapping is created.
         self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["All"])
         self._local = runtime.emulator.client("sqs")  # the runtime's own shortcut (retry delay), not Lambda's
+
+    def renew(self) -> None:
+        self.sqs = self.function.service_client("sqs")
 
     def _receive(self) -> list[dict[str, Any]]:
         messages: list[dict[str, Any]] = []
@@ -362,6 +372,9 @@ class StreamPoller(Poller):
         if self.kinesis:
             self.client.describe_stream_summary(StreamARN=self.source_arn)
             self.client.describe_stream(StreamARN=self.source_arn)
+
+    def renew(self) -> None:
+        self.client = self.function.service_client("kinesis" if self.kinesis else "dynamodbstreams")
 
     def _shards(self) -> list[str]:
         if self.kinesis:
