@@ -109,14 +109,13 @@ def alarm_rows(template: Template) -> list[list[Any]]:
 def kept_grant_rows(template: Template) -> list[list[Any]]:
     """Grants the local cloud's flows cannot exercise, kept with their reason (tools/local/grants.py);
     `make demo` shows every other grant is used."""
-    from tools.local.grants import KEPT, role_grants
+    from tools.local.grants import kept_reason, role_grants
 
     rows = []
     for function in template.of_type("aws:lambda/function:Function"):
         role = function["inputs"].get("role", "").rsplit("/", 1)[-1]
         for action, resource in role_grants(template, role):
-            reason = next((why for (logical, kept, suffix), why in KEPT.items()
-                           if logical == function["name"] and kept == action and resource.endswith(suffix)), None)
+            reason = kept_reason(function["name"], action, resource)
             if reason:
                 rows.append([function["name"], action, resource.split(":", 5)[-1], reason])
     return rows

@@ -21,7 +21,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from tools.local.emulator import ACCOUNT_ID, LAMBDA_SERVICE_USER, Emulator
+from tools.local.emulator import ACCOUNT_ID, LAMBDA_SERVICE_USER, REGION, Emulator
 from tools.mocks import ProgramMocks
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -641,7 +641,7 @@ class _Context:
     def __init__(self, emulator: Emulator, api_url: str) -> None:
         self.taps: dict[str, dict[str, Any]] = {}
         self.emulator = emulator
-        self.region = "us-east-1"
+        self.region = REGION
         self.api_url = api_url
         self._clients: dict[str, Any] = {}
 

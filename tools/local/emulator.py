@@ -116,7 +116,7 @@ def _secret_arn(secret_id: str, region: str, account: str) -> str:
 
 
 # IAM authorizes SQS's batch calls as their single-message action; moto asks for e.g. sqs:SendMessageBatch.
-_BATCH_ACTIONS = {("sqs", "SendMessageBatch"): "SendMessage", ("sqs", "DeleteMessageBatch"): "DeleteMessage",
+BATCH_ACTIONS = {("sqs", "SendMessageBatch"): "SendMessage", ("sqs", "DeleteMessageBatch"): "DeleteMessage",
                   ("sqs", "ChangeMessageVisibilityBatch"): "ChangeMessageVisibility"}
 _RESOLVED_SERVICES = {"dynamodb", "dynamodbstreams", "kinesis", "events", "secretsmanager"}
 
@@ -130,7 +130,7 @@ def _install_resource_authorization() -> None:
 
     def _authorize_each_resource(self: Any, resource: str = "*") -> None:
         service = getattr(self, "service_name", None)
-        batch_action = _BATCH_ACTIONS.get((service, self._get_action()))
+        batch_action = BATCH_ACTIONS.get((service, self._get_action()))
         if batch_action:
             try:
                 self._get_action = lambda: batch_action  # type: ignore[method-assign]

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from tools.local.emulator import ACCOUNT_ID, REGION, iter_statements, requested_resources
+from tools.local.emulator import ACCOUNT_ID, BATCH_ACTIONS, REGION, iter_statements, requested_resources
 
 # Used by Lambda's own agents, which the local runtime does not play.
 PLATFORM_ACTIONS = {
@@ -36,8 +36,6 @@ KEPT: dict[tuple[str, str, str], str] = {
         "in AWSLambdaKinesisExecutionRole, for Lambda's stream poller; the local poller does not list streams",
 }
 
-_SQS_ACTIONS = {"SendMessageBatch": "SendMessage", "DeleteMessageBatch": "DeleteMessage",
-                "ChangeMessageVisibilityBatch": "ChangeMessageVisibility"}
 _IAM_PREFIX = {"dynamodbstreams": "dynamodb"}
 
 
@@ -57,7 +55,7 @@ def used_pairs(calls: Iterable[dict[str, Any]]) -> set[tuple[str, str]]:
         prefix = _IAM_PREFIX.get(service, service)
         if service == "sqs":
             name = (params.get("QueueUrl") or "").rstrip("/").rsplit("/", 1)[-1] or params.get("QueueName", "")
-            used.add((f"sqs:{_SQS_ACTIONS.get(operation, operation)}", f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{name}"))
+            used.add((f"sqs:{BATCH_ACTIONS.get((service, operation), operation)}", f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{name}"))
             continue
         if "EventBusNames" in params:
             params["Entries"] = [{"EventBusName": name} for name in params.pop("EventBusNames")]
@@ -90,6 +88,12 @@ def role_grants(deployed: Any, role_name: str) -> list[tuple[str, str]]:
     return granted
 
 
+def kept_reason(function: str, action: str, resource: str) -> str:
+    """Why the grant stays although no flow uses it ("" when nothing keeps it)."""
+    return next((why for (logical, kept, suffix), why in KEPT.items()
+                 if logical == function and kept == action and resource.endswith(suffix)), "")
+
+
 def unused_grants(cloud: Any) -> list[Unused]:
     runtime, deployed = cloud.runtime, cloud.deployed
     report = []
@@ -100,10 +104,7 @@ def unused_grants(cloud: Any) -> list[Unused]:
         for action, resource in role_grants(deployed, role_name):
             if any(_matches(action, a) and _matches(resource, r) for a, r in used):
                 continue
-            reason = PLATFORM_ACTIONS.get(action, "")
-            reason = reason or next((why for (logical, kept_action, suffix), why in KEPT.items()
-                                     if logical == function.spec.logical and kept_action == action
-                                     and resource.endswith(suffix)), "")
+            reason = PLATFORM_ACTIONS.get(action, "") or kept_reason(function.spec.logical, action, resource)
             report.append(Unused(function.spec.logical, action, resource, reason))
     return report
 
