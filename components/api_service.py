@@ -20,6 +20,7 @@ from components.core.http_api import (
     build_http_api,
     connect_routes,
 )
+from components.core.rollout import build_rollout
 from components.core.table import BuiltTable, TableAccess, TableSpec, build_table, table_wiring
 
 COMPONENT_TYPE = "serverless:index:ApiService"
@@ -127,6 +128,8 @@ class ApiService(pulumi.ComponentResource):
         self.http_api = build_http_api(ctx, name, self, args.api)
         self.functions: dict[str, BuiltFunction] = {fn.name: self._create_function(name, ctx, fn) for fn in args.functions}
         self.alarms = build_alarms(ctx, name, api_alarm_specs(ctx.defaults.alarms, self.http_api.api.id), self)
+        for fn_name, built in self.functions.items():  # a new version rolls back when the API's 5xx rate rises
+            built.rollout = build_rollout(ctx, f"{name}-{fn_name}", built, [self.alarms["5xx-rate"]], self)
 
         self.url = self.http_api.url
         if not args.shared:

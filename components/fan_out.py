@@ -35,6 +35,7 @@ from components.core.queue import (
     connect_consumer,
     consumer_grant,
 )
+from components.core.rollout import build_rollout
 
 __all__ = ["LAMBDA", "QUEUE", "FanOut", "FanOutArgs", "FanOutConfigError", "Subscriber", "TopicFanOut",
            "TopicFanOutArgs", "TopicSubscriber"]
@@ -164,6 +165,7 @@ class FanOut(pulumi.ComponentResource):
             consumer = build_function(ctx, f"{base}-consumer", _with_grants(subscriber.consumer, consumer_grant(queue)),
                                       self)
             connect_consumer(ctx, f"{base}-consumer-events", queue, consumer, self)
+            consumer.rollout = build_rollout(ctx, f"{base}-consumer", consumer, list(queue.alarms.values()), self)
             target_arn: pulumi.Input[str] = queue.queue.arn
         else:
             consumer = build_function(ctx, f"{base}-consumer", _with_grants(
@@ -181,7 +183,9 @@ class FanOut(pulumi.ComponentResource):
                 opts=ctx.options(self),
             )
             target_arn = consumer.target_arn
-            consumer.alarms.update(build_alarms(ctx, f"{base}-consumer", async_loss_specs(consumer.function.name), self))
+            async_loss = build_alarms(ctx, f"{base}-consumer", async_loss_specs(consumer.function.name), self)
+            consumer.alarms.update(async_loss)
+            consumer.rollout = build_rollout(ctx, f"{base}-consumer", consumer, list(async_loss.values()), self)
         aws.cloudwatch.EventTarget(
             f"{base}-target",
             rule=rule.name,

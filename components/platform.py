@@ -15,6 +15,7 @@ from components.core.defaults import StackDefaults
 from components.core.errors import ComponentConfigError
 from components.core.iam import deny_insecure_transport, policy_document
 from components.core.naming import physical_name
+from components.core.rollout import build_deployment_application, is_gradual
 
 __all__ = ["Platform", "PlatformArgs", "stack_provider"]
 
@@ -139,6 +140,11 @@ class Platform(pulumi.ComponentResource):
         self.schedule_group = aws.scheduler.ScheduleGroup(
             f"{name}-schedules", name=physical_name(settings, "schedules"), opts=child)
         self.stack = replace(self.stack, schedule_group_name=self.schedule_group.name)
+        # One CodeDeploy application for the stack, only where a class of functions deploys gradually.
+        self.deployments = None
+        if any(is_gradual(profile.deployment) for profile in settings.profiles.values()):
+            self.deployments, role = build_deployment_application(self.stack, name, self)
+            self.stack = replace(self.stack, deployment_application=self.deployments.name, deployment_role_arn=role.arn)
         # Scheduler reports per schedule group, so the group-wide alarms live with the group.
         build_alarms(self.stack, f"{name}-schedules", scheduler_alarm_specs(self.schedule_group.name), self)
         self.register_outputs({"alertTopicArn": self.alert_topic.arn, "scheduleGroup": self.schedule_group.name,

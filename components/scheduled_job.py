@@ -24,6 +24,7 @@ from components.core.function import BuiltFunction, FunctionSpec, build_function
 from components.core.iam import policy_document, service_assume_role_policy
 from components.core.naming import physical_name
 from components.core.queue import build_dead_letter_queue
+from components.core.rollout import build_rollout
 
 __all__ = ["ScheduleConfigError", "ScheduledJob", "ScheduledJobArgs", "heartbeat_period"]
 
@@ -190,6 +191,7 @@ class ScheduledJob(pulumi.ComponentResource):
             # The role must be able to invoke before the first run fires.
             opts=ctx.options(self, depends_on=[policy]),
         )
+        self.function.rollout = build_rollout(ctx, name, self.function, [self.dead_letters.alarm], self)
         self.heartbeat = None
         if enabled:  # a disabled schedule is silent on purpose
             self.heartbeat = self._did_not_run(name, ctx, args, period)

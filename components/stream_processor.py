@@ -23,6 +23,7 @@ from components.core.function import BuiltFunction, FunctionSpec, build_function
 from components.core.iam import Grant
 from components.core.naming import physical_name
 from components.core.queue import build_dead_letter_queue
+from components.core.rollout import build_rollout
 from components.core.table import BuiltTable, TableAccess, TableSpec, build_table, table_wiring
 from components.runtime.stream_schema import ON_FAILURE_QUEUE_URL_ENV
 
@@ -189,6 +190,7 @@ class StreamProcessor(pulumi.ComponentResource):
                 dimensions={"StreamName": self.stream.name}, threshold=1,
                 description="Producers exceed the stream's provisioned shards: add shards or go on-demand.",
             ), self)
+        self.function.rollout = build_rollout(ctx, name, self.function, [self.alarms["iterator-age"]], self)
         self.stream_name = self.stream.name if self.stream is not None else None
         self.stream_arn = source_arn
         self.function_name = self.function.function.name

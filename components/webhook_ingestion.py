@@ -32,6 +32,7 @@ from components.core.queue import (
     consumer_grant,
     polling_ceiling,
 )
+from components.core.rollout import build_rollout
 from components.core.table import BuiltTable, build_table, idempotency_table
 from components.runtime import webhook_schema as names
 from components.runtime.idempotency_schema import IDEMPOTENCY_TABLE_ENV, IDEMPOTENCY_TTL_ENV
@@ -176,7 +177,13 @@ class WebhookIngestion(pulumi.ComponentResource):
         self.worker = self._create_worker(name, ctx, args, worker_spec)
         self.alarms = build_alarms(ctx, f"{name}-route", route_alarm_specs(settings.alarms, self.http_api.api.id,
                                                                          self.route), self)
-        self.alarms.update(build_alarms(ctx, f"{name}-worker", args.worker_alarms, self))
+        worker_alarms = build_alarms(ctx, f"{name}-worker", args.worker_alarms, self)
+        self.alarms.update(worker_alarms)
+        # A receiver that refuses good signatures shows as 4xx; a worker that fails, as queue age and DLQ depth.
+        self.receiver.rollout = build_rollout(ctx, f"{name}-receiver", self.receiver,
+                                              [self.alarms["5xx-rate"], self.alarms["4xx-rate"]], self)
+        self.worker.rollout = build_rollout(ctx, f"{name}-worker", self.worker,
+                                            [*self.queue.alarms.values(), *worker_alarms.values()], self)
 
         if own_api:
             self.http_api.deploy()

@@ -427,7 +427,7 @@ def _monitored(resources: list[Mapping[str, Any]], functions: Mapping[str, Any])
     iterator = _alarmed_dimension(resources, "AWS/Lambda", "IteratorAge", "FunctionName")
     for mapping in (r for r in resources if r["type"] == MAPPING):
         source = str(mapping["inputs"].get("eventSourceArn", ""))
-        function = str(mapping["inputs"].get("functionName", "")).rsplit(":", 1)[-1]
+        function = lambda_function_name(mapping["inputs"].get("functionName"))
         if (":kinesis:" in source or "/stream/" in source) and function not in iterator:
             findings.append(Finding("G1", ERROR, mapping["urn"], "stream consumer has no iterator-age alarm.",
                                     "build stream processors with the StreamProcessor component."))
@@ -446,7 +446,7 @@ def _monitored(resources: list[Mapping[str, Any]], functions: Mapping[str, Any])
                   if r["type"] == "aws:cloudwatch/metricAlarm:MetricAlarm" and r["inputs"].get("metricName") == "Invocations"
                   and r["inputs"].get("treatMissingData") == "breaching"}
     for schedule in (r for r in resources if r["type"] == "aws:scheduler/schedule:Schedule"):
-        target = str((schedule["inputs"].get("target") or {}).get("arn", "")).rsplit(":", 1)[-1]
+        target = lambda_function_name((schedule["inputs"].get("target") or {}).get("arn"))
         if schedule["inputs"].get("state") != "DISABLED" and target not in heartbeats:
             findings.append(Finding("G1", ERROR, schedule["urn"], "schedule has no 'did not run' alarm.",
                                     "build jobs with the ScheduledJob component."))
@@ -460,7 +460,7 @@ def _queue_sizing(resources: list[Mapping[str, Any]], functions: Mapping[str, An
     for mapping in (r for r in resources if r["type"] == MAPPING):
         source = str(mapping["inputs"].get("eventSourceArn", ""))
         queue = by_name.get(source.rsplit(":", 1)[-1]) if ":sqs:" in source else None
-        function = functions.get(str(mapping["inputs"].get("functionName", "")).rsplit(":", 1)[-1])
+        function = functions.get(lambda_function_name(mapping["inputs"].get("functionName")))
         if queue and function:
             reserved = function["inputs"].get("reservedConcurrentExecutions")
             ceiling = (mapping["inputs"].get("scalingConfig") or {}).get("maximumConcurrency")
@@ -505,6 +505,12 @@ def _alarm_topics_and_tags(resources: list[Mapping[str, Any]]) -> list[Finding]:
             findings.append(Finding("G7", ERROR, provider["urn"], f"default tags miss {missing}.",
                                     "set them from settings (owner, costCenter, service, stack)."))
     return findings
+
+
+def lambda_function_name(reference: Any) -> str:
+    """The function's name in what Lambda accepts as a function: a name, ``name:qualifier``, or an
+    ARN with or without its version or alias (``...:function:name:live``)."""
+    return str(reference or "").split(":function:", 1)[-1].split(":", 1)[0]
 
 
 def _function_of(permission_inputs: Mapping[str, Any]) -> str:

@@ -35,6 +35,7 @@ from components.core.defaults import (
 )
 from components.core.errors import ComponentConfigError
 from components.core.http_api import HttpApiSpec, JwtAuthorizer
+from components.core.rollout import DEPLOYMENT_CONFIGS
 from components.fan_out import FanOutArgs
 from components.platform import PlatformArgs
 from components.scheduled_job import ScheduledJobArgs
@@ -518,9 +519,10 @@ def _profile(c: _Collector, function_class: str, reserve: bool = True) -> Functi
             c.problem(provisioned_key, f"must be zero or more (got {provisioned})")
         elif provisioned and reserved is not None and provisioned > reserved:
             c.problem(provisioned_key, f"must not exceed {function_class}ReservedConcurrency ({reserved})")
+    deployment = c.one_of(f"{function_class}Deployment", DEPLOYMENT_CONFIGS)
     if not reserve:  # concurrencyReservations: false (the ranges above are still checked)
-        return FunctionProfile(memory, timeout, None, 0)
-    return FunctionProfile(memory, timeout, reserved, provisioned or 0)
+        return FunctionProfile(memory, timeout, None, 0, deployment)
+    return FunctionProfile(memory, timeout, reserved, provisioned or 0, deployment)
 
 
 def _alarms(c: _Collector) -> AlarmSettings:

@@ -83,6 +83,9 @@ class DuplicateResourceError(RuntimeError):
     """Two resources with the same URN: the real engine refuses this, so the mock does too."""
 
 
+DYNAMIC_PROVIDER_INPUT = "__provider"
+
+
 def _short_id(*parts: str, length: int = 10) -> str:
     return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
 
@@ -132,7 +135,9 @@ class ProgramMocks(pulumi.runtime.Mocks):
         arn, name = state["arn"], state["name"]
         lambda_invoke = f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{{}}/invocations"
         if typ == "aws:lambda/function:Function":
-            state.update(version="1", qualifiedArn=f"{arn}:1", invokeArn=lambda_invoke.format(arn))
+            # Lambda answers $LATEST unless the function publishes versions.
+            version = "1" if state.get("publish") else "$LATEST"
+            state.update(version=version, qualifiedArn=f"{arn}:{version}", invokeArn=lambda_invoke.format(arn))
         elif typ == "aws:lambda/alias:Alias":
             state["invokeArn"] = lambda_invoke.format(arn)
         elif typ == "aws:sqs/queue:Queue":
@@ -245,6 +250,9 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
         if urn in self.records:
             raise DuplicateResourceError(f"duplicate resource URN {urn}: names must be unique per type and parent")
         inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
+        # A dynamic resource carries its provider's pickled code: code, not configuration (it would
+        # change the synth on every edit of the provider's module).
+        inputs.pop(DYNAMIC_PROVIDER_INPUT, None)
         parent = request.parent or None
         self.records[urn] = ResourceRecord(
             urn=urn,

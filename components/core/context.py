@@ -46,6 +46,11 @@ class StackContext:
     """@default None: looked up in Powertools' public SSM parameter by the component."""
     schedule_group_name: pulumi.Input[str] | None = None
     """@default None: scheduled jobs use the account's ``default`` schedule group."""
+    deployment_application: pulumi.Input[str] | None = None
+    """The stack's CodeDeploy application (Lambda compute platform) that gradual deployments run in.
+    @default None: the Platform creates one when a profile deploys gradually."""
+    deployment_role_arn: pulumi.Input[str] | None = None
+    """CodeDeploy's service role for that application. @default None: created with the application."""
 
     @property
     def alarm_actions(self) -> list[pulumi.Input[str]]:

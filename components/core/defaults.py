@@ -62,6 +62,10 @@ class FunctionProfile:
     reserved_concurrency: int | None = None
     """@default None: the function draws from the account's unreserved pool."""
     provisioned_concurrency: int = 0
+    deployment: str = "AllAtOnce"
+    """@default AllAtOnce: Pulumi points the function at the new code at once. Any other value is one
+    of CodeDeploy's predefined Lambda configurations (``DEPLOYMENT_CONFIGS``): the ``live`` alias
+    shifts gradually, rolled back by the function's alarms (:mod:`components.core.rollout`)."""
 
 
 def _profiles() -> dict[str, FunctionProfile]:
@@ -159,6 +163,10 @@ class StackDefaults:
             problems.append(f"log retention {self.log_retention_days} days is not a value CloudWatch Logs accepts")
         if self.log_level not in LOG_LEVELS:
             problems.append(f"log level {self.log_level!r} must be one of {', '.join(LOG_LEVELS)}")
+        from components.core.rollout import DEPLOYMENT_CONFIGS
+
+        problems += [f"profile '{name}': deployment {profile.deployment!r} must be one of {', '.join(DEPLOYMENT_CONFIGS)}"
+                     for name, profile in self.profiles.items() if profile.deployment not in DEPLOYMENT_CONFIGS]
         missing = [c for c in FUNCTION_CLASSES if c not in self.profiles]
         if missing:
             problems.append(f"profiles lack the classes {missing}")

@@ -23,6 +23,7 @@ from components.core.errors import ComponentConfigError
 from components.core.iam import Grant, policy_document, service_assume_role_policy
 from components.core.logs import build_log_group
 from components.core.naming import physical_name
+from components.core.rollout import ALL_AT_ONCE, DEPLOYMENT_CONFIGS, Rollout, is_gradual
 
 __all__ = [
     "LIVE_ALIAS",
@@ -73,6 +74,8 @@ class FunctionSpec:
     timeout_seconds: int | None = None
     reserved_concurrency: int | None = None
     provisioned_concurrency: int | None = None
+    deployment: str | None = None
+    """@default None: the class profile's deployment (``AllAtOnce``, or a gradual CodeDeploy configuration)."""
     shared: tuple[str, ...] = ()
     runtime_modules: tuple[str, ...] = ()
     code_root: Path = field(kw_only=True)
@@ -102,6 +105,10 @@ class BuiltFunction:
     alias: aws.lambda_.Alias | None = None
     reserved_concurrency: int | None = None
     alarms: dict[str, aws.cloudwatch.MetricAlarm] = field(default_factory=dict)
+    deployment: str = ALL_AT_ONCE
+    """How new code reaches traffic: ``AllAtOnce``, or a CodeDeploy configuration shifting the alias."""
+    rollout: Rollout | None = None
+    """The deployment group and deployment, once the component calls :func:`build_rollout`."""
 
     @property
     def target_arn(self) -> pulumi.Output[str]:
@@ -158,6 +165,7 @@ def function_defaults(settings: StackDefaults, spec: FunctionSpec, name: str | N
     reserved = spec.reserved_concurrency if spec.reserved_concurrency is not None else profile.reserved_concurrency
     provisioned = (spec.provisioned_concurrency if spec.provisioned_concurrency is not None
                    else profile.provisioned_concurrency)
+    deployment = spec.deployment if spec.deployment is not None else profile.deployment
     if not settings.concurrency_reservations:  # sandbox accounts: nothing reserved, whatever the spec asks
         reserved, provisioned = None, 0
     limit = MAX_API_TIMEOUT_SECONDS if spec.function_class == "api" else MAX_TIMEOUT_SECONDS
@@ -170,6 +178,8 @@ def function_defaults(settings: StackDefaults, spec: FunctionSpec, name: str | N
         problems.append(f"reserved concurrency {reserved} would stop the function; leave it unset instead")
     if provisioned < 0 or (reserved is not None and provisioned > reserved):
         problems.append(f"provisioned concurrency {provisioned} must be between 0 and the reserved concurrency")
+    if deployment not in DEPLOYMENT_CONFIGS:
+        problems.append(f"deployment {deployment!r} must be one of {', '.join(DEPLOYMENT_CONFIGS)}")
     if problems:
         raise FunctionConfigError(f"function '{spec.folder}': " + "; ".join(problems))
     return {
@@ -177,6 +187,7 @@ def function_defaults(settings: StackDefaults, spec: FunctionSpec, name: str | N
         "timeout": timeout,
         "reserved_concurrent_executions": reserved,
         "provisioned_concurrency": provisioned,
+        "deployment": deployment,
     }
 
 
@@ -218,6 +229,7 @@ def build_function(ctx: StackContext, name: str, spec: FunctionSpec, parent: pul
     )
 
     provisioned = sizing["provisioned_concurrency"]
+    gradual = is_gradual(sizing["deployment"])
     function = aws.lambda_.Function(
         name,
         name=function_name,
@@ -230,7 +242,8 @@ def build_function(ctx: StackContext, name: str, spec: FunctionSpec, parent: pul
         memory_size=sizing["memory_size"],
         timeout=sizing["timeout"],
         reserved_concurrent_executions=sizing["reserved_concurrent_executions"],
-        publish=bool(provisioned),
+        # A version per code or configuration change: what the alias (and CodeDeploy) point at.
+        publish=bool(provisioned) or gradual,
         layers=[ctx.powertools_layer_arn or powertools_layer_arn(settings)],
         tracing_config={"mode": "Active"},
         logging_config={
@@ -245,14 +258,16 @@ def build_function(ctx: StackContext, name: str, spec: FunctionSpec, parent: pul
     )
 
     alias = None
-    if provisioned:
+    if provisioned or gradual:
         alias = aws.lambda_.Alias(
             f"{name}-alias",
             name=LIVE_ALIAS,
             function_name=function.name,
             function_version=function.version,
-            opts=ctx.options(parent),
+            # Deployed gradually, only CodeDeploy moves the alias after its first version (rollout.py).
+            opts=ctx.options(parent, ignore_changes=["function_version"] if gradual else None),
         )
+    if alias is not None and provisioned:
         aws.lambda_.ProvisionedConcurrencyConfig(
             f"{name}-provisioned",
             function_name=function.name,
@@ -270,6 +285,7 @@ def build_function(ctx: StackContext, name: str, spec: FunctionSpec, parent: pul
         memory_mb=sizing["memory_size"],
         alias=alias,
         reserved_concurrency=sizing["reserved_concurrent_executions"],
+        deployment=sizing["deployment"],
     )
     built.alarms = build_alarms(ctx, name, function_alarm_specs(settings.alarms, function.name, built.timeout_seconds), parent)
     return built

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from policy.rules import ERROR, check_resource, check_stack, evaluate
+from policy.rules import ERROR, check_resource, check_stack, evaluate, lambda_function_name
 
 TLS_DENY = {"Effect": "Deny", "Principal": "*", "Action": "sqs:*", "Resource": "x",
             "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
@@ -175,7 +175,7 @@ def test_g1_stream_consumers_rules_apis_and_schedules_need_their_alarms() -> Non
                        eventSourceArn="arn:aws:kinesis:us-east-1:1:stream/s")
     rule = resource("aws:cloudwatch/eventRule:EventRule", "r", name="rule", eventPattern="{}")
     api = resource("aws:apigatewayv2/api:Api", "a", name="api")
-    schedule = resource("aws:scheduler/schedule:Schedule", "s", state="ENABLED", target={"arn": "arn:fn:job"})
+    schedule = resource("aws:scheduler/schedule:Schedule", "s", state="ENABLED", target={"arn": "arn:aws:lambda:us-east-1:1:function:job:live"})
     flagged = {f.resource for f in check_stack([mapping, rule, api, schedule]) if f.rule == "G1"}
     assert flagged == {"urn:m", "urn:r", "urn:a", "urn:s"}
     covered = [mapping, rule, api, schedule, alarm("AWS/Lambda", "IteratorAge", FunctionName="fn"),
@@ -183,7 +183,7 @@ def test_g1_stream_consumers_rules_apis_and_schedules_need_their_alarms() -> Non
                {**alarm("AWS/Lambda", "Invocations", FunctionName="job"),
                 "inputs": {**alarm("AWS/Lambda", "Invocations", FunctionName="job")["inputs"], "treatMissingData": "breaching"}}]
     assert [f for f in check_stack(covered) if f.rule == "G1"] == []
-    disabled = resource("aws:scheduler/schedule:Schedule", "s2", state="DISABLED", target={"arn": "arn:fn:other"})
+    disabled = resource("aws:scheduler/schedule:Schedule", "s2", state="DISABLED", target={"arn": "arn:aws:lambda:us-east-1:1:function:other"})
     assert not [f for f in check_stack([disabled]) if f.rule == "G1"]
 
 
@@ -427,3 +427,26 @@ def test_g1_rules_apis_and_enabled_schedules_need_their_alarms() -> None:
     assert g1(rule, scheduled_rule, api, schedule, off, *alarms) == []
     quiet = {**alarms[2], "inputs": {**alarms[2]["inputs"], "treatMissingData": "notBreaching"}}
     assert g1(schedule, quiet) == [("urn:job", "schedule has no 'did not run' alarm.")]
+
+
+@pytest.mark.parametrize(("reference", "name"), [
+    ("orders-prod-x", "orders-prod-x"),
+    ("orders-prod-x:live", "orders-prod-x"),
+    ("arn:aws:lambda:us-east-1:123456789012:function:orders-prod-x", "orders-prod-x"),
+    ("arn:aws:lambda:us-east-1:123456789012:function:orders-prod-x:live", "orders-prod-x"),
+    ("arn:aws:lambda:us-east-1:123456789012:function:orders-prod-x:7", "orders-prod-x"),
+    (None, ""),
+])
+def test_a_function_is_found_by_name_whatever_form_lambda_accepts(reference, name) -> None:
+    # Lambda's FunctionName accepts a name, name:qualifier, or an ARN with or without the qualifier
+    # (botocore lambda model, CreateEventSourceMapping.FunctionName); mappings on the live alias use the last.
+    assert lambda_function_name(reference) == name
+
+
+def test_a_mapping_on_the_alias_is_checked_like_one_on_the_function() -> None:
+    queue = resource("aws:sqs/queue:Queue", "q", name="work", visibilityTimeoutSeconds=30)
+    function = resource("aws:lambda/function:Function", "f", name="fn", timeout=20, reservedConcurrentExecutions=2)
+    mapping = resource("aws:lambda/eventSourceMapping:EventSourceMapping", "m",
+                       functionName="arn:aws:lambda:us-east-1:1:function:fn:live",
+                       eventSourceArn="arn:aws:sqs:us-east-1:1:work")
+    assert {f.rule for f in check_stack([queue, function, mapping])} >= {"G2"}

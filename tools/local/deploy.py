@@ -484,11 +484,50 @@ def _schedule(ctx: Any, resource: dict[str, Any], inputs: dict[str, Any]) -> dic
     return {"id": f"{arguments['GroupName']}/{inputs['name']}", "arn": arn}
 
 
+def _deployment_application(ctx: Any, resource: dict[str, Any], inputs: dict[str, Any]) -> dict[str, str]:
+    application_id = ctx.client("codedeploy").create_application(
+        applicationName=inputs["name"], computePlatform=inputs["computePlatform"])["applicationId"]
+    return {"id": application_id, "arn": f"arn:aws:codedeploy:{ctx.region}:{ACCOUNT_ID}:application:{inputs['name']}"}
+
+
+def _deployment_group(ctx: Any, resource: dict[str, Any], inputs: dict[str, Any]) -> dict[str, str]:
+    alarms = inputs.get("alarmConfiguration") or {}
+    rollback = inputs.get("autoRollbackConfiguration") or {}
+    style = inputs.get("deploymentStyle") or {}
+    group_id = ctx.client("codedeploy").create_deployment_group(
+        applicationName=inputs["appName"], deploymentGroupName=inputs["deploymentGroupName"],
+        serviceRoleArn=inputs["serviceRoleArn"], deploymentConfigName=inputs["deploymentConfigName"],
+        deploymentStyle={"deploymentType": style.get("deploymentType"), "deploymentOption": style.get("deploymentOption")},
+        alarmConfiguration={"enabled": bool(alarms.get("enabled")),
+                            "alarms": [{"name": name} for name in alarms.get("alarms", [])]},
+        autoRollbackConfiguration={"enabled": bool(rollback.get("enabled")), "events": list(rollback.get("events", []))},
+    )["deploymentGroupId"]
+    return {"id": group_id, "arn": f"arn:aws:codedeploy:{ctx.region}:{ACCOUNT_ID}:deploymentgroup:"
+                                   f"{inputs['appName']}/{inputs['deploymentGroupName']}"}
+
+
+def _gradual_deployment(ctx: Any, resource: dict[str, Any], inputs: dict[str, Any]) -> dict[str, str]:
+    # What `pulumi up` does on creation: the alias was just created on this version, nothing shifts.
+    from components.core.rollout import GradualDeploymentProvider
+
+    created = GradualDeploymentProvider().create(inputs)
+    return {"id": created.id, **{key: str(value) for key, value in (created.outs or {}).items()
+                                 if key in ("deployment_id", "outcome")}}
+
+
 def _frozen(*names: str) -> frozenset[str]:
     return frozenset(names)
 
 
 KINDS: dict[str, Kind] = {
+    "aws:codedeploy/application:Application": Kind(_deployment_application, _frozen("name", "computePlatform"),
+                                                   {"tags": TAGS_NOT_APPLIED}),
+    "aws:codedeploy/deploymentGroup:DeploymentGroup": Kind(_deployment_group, _frozen(
+        "appName", "deploymentGroupName", "serviceRoleArn", "deploymentConfigName", "deploymentStyle",
+        "alarmConfiguration", "autoRollbackConfiguration"), {"tags": TAGS_NOT_APPLIED}),
+    "pulumi-python:dynamic/rollout:GradualDeployment": Kind(_gradual_deployment, _frozen(
+        "region", "application", "deployment_group", "function_name", "alias", "target_version", "pre_traffic_hook",
+        "wait_seconds", "poll_seconds", "deployment_id", "outcome")),
     "aws:sqs/queue:Queue": Kind(_queue, _frozen(
         "name", "messageRetentionSeconds", "visibilityTimeoutSeconds", "receiveWaitTimeSeconds", "delaySeconds",
         "maxMessageSize", "redrivePolicy", "sqsManagedSseEnabled", "fifoQueue", "contentBasedDeduplication",
@@ -604,7 +643,8 @@ def creation_order(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
     needs: dict[int, set[int]] = {}
     for index, resource in enumerate(resources):
         text = json.dumps(resource["inputs"])
-        values = set(_string_leaves(resource["inputs"]))
+        # Its own name names nothing else: every alias is "live", a stream and its processor may share one.
+        values = set(_string_leaves(resource["inputs"])) - handles[index][2]
         needs[index] = {other for other, pattern, names in handles
                         if other != index and (pattern.search(text) or values & names)}
     ordered: list[int] = []
