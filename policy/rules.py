@@ -385,6 +385,36 @@ def production_gaps(resources: list[Mapping[str, Any]]) -> list[Finding]:
             findings.append(Finding("P2", ERROR, route["urn"], f"route {inputs.get('routeKey')!r} is public in "
                                     "production.", "set apiJwtIssuer and apiJwtAudience (apiPublicInProduction "
                                     "opens it on purpose; then relax this policy in the pack config too)."))
+    return findings + _gradual_deployments(resources)
+
+
+GRADUAL_DEPLOYMENT = "pulumi-python:dynamic/rollout:GradualDeployment"
+DEPLOYMENT_GROUP = "aws:codedeploy/deploymentGroup:DeploymentGroup"
+
+
+def _gradual_deployments(resources: list[Mapping[str, Any]]) -> list[Finding]:
+    """P3: in production, new code behind an alias reaches traffic gradually, stopped by an alarm: a
+    CodeDeploy deployment of the alias whose group shifts by canary or linear steps and has an enabled
+    alarm configuration with at least one alarm."""
+    groups = {str(r["inputs"].get("deploymentGroupName")): r["inputs"] for r in resources if r["type"] == DEPLOYMENT_GROUP}
+    deployed = {(str(r["inputs"].get("function_name")), str(r["inputs"].get("alias"))):
+                groups.get(str(r["inputs"].get("deployment_group"))) for r in resources if r["type"] == GRADUAL_DEPLOYMENT}
+    findings = []
+    for alias in (r for r in resources if r["type"] == "aws:lambda/alias:Alias"):
+        function, name = str(alias["inputs"].get("functionName")), str(alias["inputs"].get("name"))
+        group = deployed.get((function, name))
+        alarms = (group or {}).get("alarmConfiguration") or {}
+        if group is None:
+            problem = "has no gradual deployment: new code takes all traffic at once, with nothing to roll it back."
+        elif str(group.get("deploymentConfigName", "")).endswith("AllAtOnce"):
+            problem = f"deploys all at once ({group.get('deploymentConfigName')})."
+        elif not alarms.get("enabled") or not alarms.get("alarms"):
+            problem = "deploys gradually but no alarm can stop the deployment."
+        else:
+            continue
+        findings.append(Finding("P3", ERROR, alias["urn"], f"alias '{name}' of {function} {problem}",
+                                "set <class>Deployment to a canary or linear configuration (the component adds the "
+                                "function's alarms as rollback alarms)."))
     return findings
 
 

@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
-from tools.template import Template
+from tools.template import Template, function_deployments
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 
@@ -65,11 +65,15 @@ def public_route_warning(template: Template, production: bool) -> list[str]:
     return []
 
 
+FUNCTION_HEADERS = ["name", "memory MB", "arch", "runtime", "timeout s", "reserved", "provisioned", "deployment"]
+
+
 def function_rows(template: Template) -> list[list[Any]]:
     provisioned = {
         r["inputs"].get("functionName"): r["inputs"].get("provisionedConcurrentExecutions")
         for r in template.of_type("aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig")
     }
+    deployments = function_deployments(template)
     rows = []
     for function in template.of_type("aws:lambda/function:Function"):
         inputs = function["inputs"]
@@ -82,6 +86,7 @@ def function_rows(template: Template) -> list[list[Any]]:
             _int(inputs.get("timeout")),
             _int(reserved) if reserved not in (None, -1) else None,
             _int(provisioned.get(inputs.get("name"))),
+            deployments[inputs.get("name")],
         ])
     return rows
 
@@ -149,7 +154,7 @@ def render(template: Template, production: bool = False) -> str:
     lines += public_route_warning(template, production)
     lines += ["", "Functions:"]
     lines += ["  " + line for line in _table(
-        ["name", "memory MB", "arch", "runtime", "timeout s", "reserved", "provisioned"], function_rows(template))]
+        FUNCTION_HEADERS, function_rows(template))]
     lines += ["", "Alarms (actions go to):"]
     lines += ["  " + line for line in _table(
         ["name", "metric", "threshold", "missing data", "actions"], alarm_rows(template))]
@@ -184,7 +189,7 @@ def markdown(template: Template, production: bool = False) -> str:
     lines += table(["route", "access"], route_rows(template))
     lines += [f"> **{w}**" for w in public_route_warning(template, production)]
     lines += ["", "### Functions", ""]
-    lines += table(["name", "memory MB", "arch", "runtime", "timeout s", "reserved", "provisioned"], function_rows(template))
+    lines += table(FUNCTION_HEADERS, function_rows(template))
     lines += ["", "### Alarms and where they go", ""]
     lines += table(["name", "metric", "threshold", "missing data", "actions"], alarm_rows(template))
     lines += ["", "### Grants no local flow exercises", ""]

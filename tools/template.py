@@ -74,3 +74,22 @@ class Template:
     def policy(resource: Resource, key: str = "policy") -> dict[str, Any]:
         """A JSON policy input parsed (IAM, queue, topic and key policies are JSON strings)."""
         return json.loads(resource["inputs"][key])
+
+
+GRADUAL_DEPLOYMENT = "pulumi-python:dynamic/rollout:GradualDeployment"
+DEPLOYMENT_GROUP = "aws:codedeploy/deploymentGroup:DeploymentGroup"
+
+
+def function_deployments(template: Template) -> dict[str, str]:
+    """How each function's new code reaches traffic, by physical name: "AllAtOnce", or the CodeDeploy
+    configuration of its alias and how many alarms roll it back."""
+    groups = {g["inputs"].get("deploymentGroupName"): g["inputs"] for g in template.of_type(DEPLOYMENT_GROUP)}
+    described = {}
+    for deployment in template.of_type(GRADUAL_DEPLOYMENT):
+        group = groups.get(deployment["inputs"].get("deployment_group")) or {}
+        config = str(group.get("deploymentConfigName", "?")).removeprefix("CodeDeployDefault.Lambda")
+        alarms = len((group.get("alarmConfiguration") or {}).get("alarms") or [])
+        described[str(deployment["inputs"].get("function_name"))] = f"{config} on '{deployment['inputs'].get('alias')}'" \
+                                                                    f", {alarms} rollback alarms"
+    return {str(f["inputs"].get("name")): described.get(str(f["inputs"].get("name")), "AllAtOnce")
+            for f in template.of_type("aws:lambda/function:Function")}

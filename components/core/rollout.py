@@ -23,7 +23,8 @@ configurations on an AWS Lambda compute platform", CodeDeploy User Guide; docs/D
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -206,6 +207,24 @@ class GradualDeploymentProvider(pulumi.dynamic.ResourceProvider):
             time.sleep(float(props.get("poll_seconds", 15)))
 
 
+@contextmanager
+def pickled_by_value(cls: type) -> Iterator[None]:
+    """While serializing, ``cls`` passes for a class of ``__main__``, which dill pickles by value.
+
+    Pulumi's dynamic provider host does not have the program's directory on ``sys.path``
+    (pulumi/pulumi#7453), so a provider pickled by reference to ``components.core.rollout`` fails
+    to load there unless the library is installed; Pulumi once did this itself (pulumi/pulumi#7755)."""
+    owners = [cls, *(f for f in vars(cls).values() if callable(f) and getattr(f, "__module__", None) == cls.__module__)]
+    modules = [owner.__module__ for owner in owners]
+    for owner in owners:  # the class and its methods: dill pickles a method of a module's class by reference
+        owner.__module__ = "__main__"
+    try:
+        yield
+    finally:
+        for owner, module in zip(owners, modules, strict=True):
+            owner.__module__ = module
+
+
 class GradualDeployment(pulumi.dynamic.Resource, module="rollout", name="GradualDeployment"):
     """The CodeDeploy deployment that moves ``alias`` to ``target_version`` (see the module's docstring)."""
 
@@ -213,7 +232,8 @@ class GradualDeployment(pulumi.dynamic.Resource, module="rollout", name="Gradual
     outcome: pulumi.Output[str]
 
     def __init__(self, name: str, props: Mapping[str, pulumi.Input[Any]], opts: pulumi.ResourceOptions | None = None):
-        super().__init__(GradualDeploymentProvider(), name, {**props, "deployment_id": None, "outcome": None}, opts)
+        with pickled_by_value(GradualDeploymentProvider):  # the provider is serialized in here
+            super().__init__(GradualDeploymentProvider(), name, {**props, "deployment_id": None, "outcome": None}, opts)
 
 
 @dataclass

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from policy.rules import ERROR, check_resource, check_stack, evaluate, lambda_function_name
+from policy.rules import ERROR, Finding, check_resource, check_stack, evaluate, lambda_function_name
 
 TLS_DENY = {"Effect": "Deny", "Principal": "*", "Action": "sqs:*", "Resource": "x",
             "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
@@ -175,7 +175,7 @@ def test_g1_stream_consumers_rules_apis_and_schedules_need_their_alarms() -> Non
                        eventSourceArn="arn:aws:kinesis:us-east-1:1:stream/s")
     rule = resource("aws:cloudwatch/eventRule:EventRule", "r", name="rule", eventPattern="{}")
     api = resource("aws:apigatewayv2/api:Api", "a", name="api")
-    schedule = resource("aws:scheduler/schedule:Schedule", "s", state="ENABLED", target={"arn": "arn:aws:lambda:us-east-1:1:function:job:live"})
+    schedule = resource("aws:scheduler/schedule:Schedule", "s", state="ENABLED", target={"arn": "arn:aws:lambda:us-east-1:1:function:job:live"})  # noqa: E501
     flagged = {f.resource for f in check_stack([mapping, rule, api, schedule]) if f.rule == "G1"}
     assert flagged == {"urn:m", "urn:r", "urn:a", "urn:s"}
     covered = [mapping, rule, api, schedule, alarm("AWS/Lambda", "IteratorAge", FunctionName="fn"),
@@ -183,7 +183,7 @@ def test_g1_stream_consumers_rules_apis_and_schedules_need_their_alarms() -> Non
                {**alarm("AWS/Lambda", "Invocations", FunctionName="job"),
                 "inputs": {**alarm("AWS/Lambda", "Invocations", FunctionName="job")["inputs"], "treatMissingData": "breaching"}}]
     assert [f for f in check_stack(covered) if f.rule == "G1"] == []
-    disabled = resource("aws:scheduler/schedule:Schedule", "s2", state="DISABLED", target={"arn": "arn:aws:lambda:us-east-1:1:function:other"})
+    disabled = resource("aws:scheduler/schedule:Schedule", "s2", state="DISABLED", target={"arn": "arn:aws:lambda:us-east-1:1:function:other"})  # noqa: E501
     assert not [f for f in check_stack([disabled]) if f.rule == "G1"]
 
 
@@ -450,3 +450,40 @@ def test_a_mapping_on_the_alias_is_checked_like_one_on_the_function() -> None:
                        functionName="arn:aws:lambda:us-east-1:1:function:fn:live",
                        eventSourceArn="arn:aws:sqs:us-east-1:1:work")
     assert {f.rule for f in check_stack([queue, function, mapping])} >= {"G2"}
+
+
+def _gradual_stack(config: str = "CodeDeployDefault.LambdaCanary10Percent5Minutes", alarms: list[str] | None = None,
+                   enabled: bool = True, deployed: bool = True) -> list[dict]:
+    stack = [resource("aws:lambda/alias:Alias", "a", functionName="fn", name="live", functionVersion="1"),
+             resource("aws:codedeploy/deploymentGroup:DeploymentGroup", "g", deploymentGroupName="fn",
+                      deploymentConfigName=config,
+                      alarmConfiguration={"enabled": enabled, "alarms": ["fn-errors"] if alarms is None else alarms})]
+    if deployed:
+        stack.append(resource("pulumi-python:dynamic/rollout:GradualDeployment", "d", function_name="fn", alias="live",
+                              deployment_group="fn"))
+    return stack
+
+
+P3_FIX = ("set <class>Deployment to a canary or linear configuration (the component adds the function's alarms as "
+          "rollback alarms).")
+
+
+@pytest.mark.parametrize(("stack", "problem"), [
+    (_gradual_stack(deployed=False),
+     "alias 'live' of fn has no gradual deployment: new code takes all traffic at once, with nothing to roll it back."),
+    (_gradual_stack("CodeDeployDefault.LambdaAllAtOnce"), "alias 'live' of fn deploys all at once "
+                                                         "(CodeDeployDefault.LambdaAllAtOnce)."),
+    (_gradual_stack(alarms=[]), "alias 'live' of fn deploys gradually but no alarm can stop the deployment."),
+    (_gradual_stack(enabled=False), "alias 'live' of fn deploys gradually but no alarm can stop the deployment."),
+])
+def test_p3_production_aliases_need_a_gradual_deployment_stopped_by_an_alarm(stack, problem) -> None:
+    assert [f for f in check_stack(stack, production=True) if f.rule == "P3"] == [
+        Finding("P3", ERROR, "urn:a", problem, P3_FIX)]
+    assert [f for f in check_stack(stack) if f.rule == "P3"] == []  # dev may deploy at once
+
+
+def test_p3_is_satisfied_by_a_canary_with_one_alarm_on_the_same_alias() -> None:
+    assert [f for f in check_stack(_gradual_stack(), production=True) if f.rule == "P3"] == []
+    other_alias = _gradual_stack()
+    other_alias[2] = {**other_alias[2], "inputs": {**other_alias[2]["inputs"], "alias": "beta"}}
+    assert [f.rule for f in check_stack(other_alias, production=True) if f.rule == "P3"] == ["P3"]

@@ -140,6 +140,11 @@ def main(argv: list[str] | None = None) -> int:
     print("By service:               tuned    baseline")
     for service, (tuned, base) in sorted(by_service.items(), key=lambda kv: -kv[1][0]):
         print(f"  {service:20s} {tuned:10.2f}  {base:10.2f}")
+    gradual = sorted((i.resource.rsplit("::", 1)[-1], i.detail["deployment"]) for i in items
+                     if i.service == "Lambda" and i.detail.get("deployment", "AllAtOnce") != "AllAtOnce")
+    if gradual:  # CodeDeploy's Lambda deployments are free: listed, priced at 0
+        print("Gradual deployments (CodeDeploy, no charge for Lambda):")
+        print("\n".join(f"  {name:40s} {how}" for name, how in gradual))
     credit = free_tier_credit(items)
     print(f"Total: {total:.2f} (with the free tier: {max(total - credit, 0):.2f}); untuned baseline {baseline:.2f}; "
           f"saving {baseline - total:.2f} ({(1 - total / baseline) * 100 if baseline else 0:.0f}%), "

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tools.cost import prices as p
-from tools.template import Template
+from tools.template import Template, function_deployments
 
 BASELINE_MEMORY_MB = 1024
 BASELINE_ARCH = "x86_64"
@@ -73,6 +73,7 @@ def estimate(template: Template, workload: dict[str, Any], retention: dict[str, 
                 for m in template.of_type("aws:lambda/eventSourceMapping:EventSourceMapping")}
     provisioned = {r["inputs"].get("functionName"): int(r["inputs"].get("provisionedConcurrentExecutions", 0))
                    for r in template.of_type("aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig")}
+    deployments = function_deployments(template)
     items: list[Item] = []
     served: dict[str, float] = defaultdict(float)   # source physical name -> records consumed from it
     invocations_total = baseline_invocations_total = 0.0
@@ -99,7 +100,8 @@ def estimate(template: Template, workload: dict[str, Any], retention: dict[str, 
                 batch_writes[writes["table"]][index] += count * (float(writes.get("perInvocation", 0))
                                                                  + float(writes.get("perRecord", 0)) * per_invocation_records)
 
-        items.append(Item(function["urn"], "Lambda", tuned, baseline, detail))
+        # CodeDeploy charges nothing for Lambda deployments; shown so the report says how code ships.
+        items.append(Item(function["urn"], "Lambda", tuned, baseline, {**detail, "deployment": deployments[physical]}))
         if mapping:
             source = str(mapping.get("eventSourceArn", ""))
             served[_source_name(source)] += float(spec.get("records", 0))
