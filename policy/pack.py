@@ -49,7 +49,7 @@ def production_rules_enabled(config: dict[str, dict[str, Any]]) -> set[str]:
     """Ids of the production-only rules a pack config turns on (``{"<policy>": {"production": true}}``)."""
     enabled = {rule.id for rule in PRODUCTION_RULES if config.get(policy_name(rule), {}).get("production") is True}
     if config.get(PRODUCTION_STACK_POLICY, {}).get("production") is True:
-        enabled |= {"P1", "P2"}
+        enabled |= {"P1", "P2", "P3"}
     return enabled
 
 
@@ -118,7 +118,7 @@ def policies() -> list[Any]:
                                        description="G1, L5, L9: alarms, async destinations and log groups across the stack",
                                        enforcement_level=EnforcementLevel.MANDATORY, validate=_stack_validate))
     built.append(StackValidationPolicy(name=PRODUCTION_STACK_POLICY,
-                                       description="P1, P2: production gaps (webhook secret, public routes)",
+                                       description="P1, P2, P3: production gaps (webhook secret, public routes, aliases without a gradual deployment)",
                                        enforcement_level=EnforcementLevel.MANDATORY, validate=_production_gaps,
                                        config_schema=PRODUCTION_SCHEMA))
     built.append(StackValidationPolicy(name="stack-advice", description="L9, L10: advisory checks across the stack",

@@ -582,5 +582,5 @@ def evaluate(resources: Iterable[Mapping[str, Any]], production: bool | Iterable
     for resource in resources:
         findings += check_resource(resource["type"], resource["inputs"], resource["urn"], production,
                                    resource.get("options"))
-    gaps = production is True or (not isinstance(production, bool) and bool({"P1", "P2"} & set(production)))
+    gaps = production is True or (not isinstance(production, bool) and bool({"P1", "P2", "P3"} & set(production)))
     return findings + check_stack(resources, production=gaps)

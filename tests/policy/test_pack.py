@@ -75,9 +75,9 @@ def test_each_stack_pack_config_turns_production_rules_on_exactly_for_production
 
     assert {policy_name(r) for r in PRODUCTION_RULES} == {"g9-prod-dynamodb-deletion-protection"}
     for stack in ("dev", "prod"):
-        expected = {r.id for r in PRODUCTION_RULES} | {"P1", "P2"} if settings_for(stack).production else set()
+        expected = {r.id for r in PRODUCTION_RULES} | {"P1", "P2", "P3"} if settings_for(stack).production else set()
         assert production_rules_for(stack) == expected, stack
-    assert production_rules_for("prod") == {"G9", "P1", "P2"}
+    assert production_rules_for("prod") == {"G9", "P1", "P2", "P3"}
 
 
 def test_the_config_file_names_policies_the_pack_has() -> None:
