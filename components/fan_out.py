@@ -24,7 +24,7 @@ from components.core.defaults import MAX_ASYNC_EVENT_AGE_SECONDS
 from components.core.documents import json_document
 from components.core.errors import ComponentConfigError
 from components.core.function import BuiltFunction, FunctionSpec, allow_invoke, build_function, function_defaults
-from components.core.iam import Grant, deny_insecure_transport, policy_document
+from components.core.iam import Grant, deny_insecure_transport, policy_document, service_assume_role_policy
 from components.core.naming import physical_name
 from components.core.queue import (
     BuiltDeadLetterQueue,
@@ -36,13 +36,15 @@ from components.core.queue import (
     consumer_grant,
 )
 from components.core.rollout import build_rollout
+from components.workflow import Workflow
 
-__all__ = ["LAMBDA", "QUEUE", "FanOut", "FanOutArgs", "FanOutConfigError", "Subscriber", "TopicFanOut",
+__all__ = ["LAMBDA", "QUEUE", "WORKFLOW", "FanOut", "FanOutArgs", "FanOutConfigError", "Subscriber", "TopicFanOut",
            "TopicFanOutArgs", "TopicSubscriber"]
 
 COMPONENT_TYPE = "serverless:index:FanOut"
 TOPIC_COMPONENT_TYPE = "serverless:index:TopicFanOut"
-QUEUE, LAMBDA = "queue", "lambda"
+QUEUE, LAMBDA, WORKFLOW = "queue", "lambda", "workflow"
+TARGETS = (QUEUE, LAMBDA, WORKFLOW)
 
 
 class FanOutConfigError(ComponentConfigError):
@@ -51,13 +53,15 @@ class FanOutConfigError(ComponentConfigError):
 
 @dataclass(frozen=True)
 class Subscriber:
-    """``target`` is ``queue`` (SQS queue drained by ``consumer``) or ``lambda`` (``consumer``
-    invoked directly by EventBridge)."""
+    """``target`` is ``queue`` (SQS queue drained by ``consumer``), ``lambda`` (``consumer``
+    invoked directly by EventBridge) or ``workflow`` (an execution of ``workflow`` per event,
+    started by the rule with a role that may start only that state machine)."""
 
     name: str
     pattern: dict[str, Any]
-    consumer: FunctionSpec
+    consumer: FunctionSpec | None = None
     target: str = QUEUE
+    workflow: Workflow | None = None
 
 
 @dataclass(frozen=True)
@@ -79,7 +83,7 @@ class FanOutArgs:
 @dataclass
 class BuiltSubscriber:
     rule: aws.cloudwatch.EventRule
-    consumer: BuiltFunction
+    consumer: BuiltFunction | None
     dead_letters: BuiltDeadLetterQueue
     queue: BuiltQueue | None = None
     alarms: dict[str, aws.cloudwatch.MetricAlarm] = field(default_factory=dict)
@@ -134,13 +138,17 @@ class FanOut(pulumi.ComponentResource):
         if len(set(names)) != len(names):
             raise FanOutConfigError(f"subscriber names must be unique: {names}")
         for subscriber in subscribers:
-            if subscriber.target not in (QUEUE, LAMBDA):
-                raise FanOutConfigError(f"subscriber '{subscriber.name}': target must be '{QUEUE}' or '{LAMBDA}'")
-            if subscriber.consumer.function_class not in (None, "worker"):
+            if subscriber.target not in TARGETS:
+                raise FanOutConfigError(f"subscriber '{subscriber.name}': target must be one of {', '.join(TARGETS)}")
+            if (subscriber.target == WORKFLOW) != (subscriber.workflow is not None) or \
+                    (subscriber.target == WORKFLOW) == (subscriber.consumer is not None):
+                raise FanOutConfigError(f"subscriber '{subscriber.name}': a '{WORKFLOW}' target takes a workflow and no "
+                                        "consumer; the others a consumer and no workflow")
+            if subscriber.consumer is not None and subscriber.consumer.function_class not in (None, "worker"):
                 raise FanOutConfigError(f"subscriber '{subscriber.name}': the consumer must use the 'worker' profile")
         ctx = args.stack.resolved(self)
-        self.subscribers = {s.name: self._subscribe(ctx, args, replace(s, consumer=s.consumer.with_class(
-            "worker", f"subscriber '{s.name}': the consumer"))) for s in subscribers}
+        self.subscribers = {s.name: self._subscribe(ctx, args, s if s.consumer is None else replace(
+            s, consumer=s.consumer.with_class("worker", f"subscriber '{s.name}': the consumer"))) for s in subscribers}
         self.rule_names = {k: v.rule.name for k, v in self.subscribers.items()}
         self.register_outputs({"rules": self.rule_names})
 
@@ -158,7 +166,12 @@ class FanOut(pulumi.ComponentResource):
         retry_policy = {"maximum_event_age_in_seconds": args.maximum_event_age_seconds,
                         "maximum_retry_attempts": args.maximum_retry_attempts}
         queue = None
-        if subscriber.target == QUEUE:
+        consumer: BuiltFunction | None = None
+        role_arn: pulumi.Input[str] | None = None
+        target_arn: pulumi.Input[str]
+        if subscriber.target == WORKFLOW:
+            target_arn, role_arn = self._starts(ctx, base, subscriber.workflow)  # type: ignore[arg-type]
+        elif subscriber.target == QUEUE:
             timeout = function_defaults(ctx.defaults, subscriber.consumer, f"{base}-consumer")["timeout"]
             queue = build_queue(ctx, f"{base}-queue", QueueSpec(
                 consumer_timeout_seconds=timeout, queue_statements=[_sends_from(rule.arn)]), self)
@@ -166,7 +179,7 @@ class FanOut(pulumi.ComponentResource):
                                       self)
             connect_consumer(ctx, f"{base}-consumer-events", queue, consumer, self)
             consumer.rollout = build_rollout(ctx, f"{base}-consumer", consumer, list(queue.alarms.values()), self)
-            target_arn: pulumi.Input[str] = queue.queue.arn
+            target_arn = queue.queue.arn
         else:
             consumer = build_function(ctx, f"{base}-consumer", _with_grants(
                 subscriber.consumer, Grant(["sqs:SendMessage"], [dead_letters.queue.arn])), self)
@@ -191,6 +204,7 @@ class FanOut(pulumi.ComponentResource):
             rule=rule.name,
             event_bus_name=bus_name,
             arn=target_arn,
+            role_arn=role_arn,
             retry_policy=retry_policy,
             dead_letter_config={"arn": dead_letters.queue.arn},
             opts=ctx.options(self),
@@ -198,8 +212,22 @@ class FanOut(pulumi.ComponentResource):
         return BuiltSubscriber(rule=rule, consumer=consumer, dead_letters=dead_letters, queue=queue,
                                alarms=build_alarms(ctx, f"{base}-rule", rule_alarm_specs(rule.name, bus_name), self))
 
+    def _starts(self, ctx: StackContext, base: str, workflow: Workflow) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
+        """The state machine as the rule's target, and the role the rule starts it with (that machine only)."""
+        role = aws.iam.Role(
+            f"{base}-target-role",
+            assume_role_policy=service_assume_role_policy("events.amazonaws.com", ctx.account_id),
+            description=f"EventBridge starting the {base} workflow",
+            opts=ctx.options(self),
+        )
+        aws.iam.RolePolicy(f"{base}-target-policy", role=role.id,
+                           policy=policy_document([workflow.start_grant().statement()]), opts=ctx.options(self))
+        return workflow.arn, role.arn
 
-def _with_grants(spec: FunctionSpec, *grants: Grant) -> FunctionSpec:
+
+def _with_grants(spec: FunctionSpec | None, *grants: Grant) -> FunctionSpec:
+    if spec is None:
+        raise FanOutConfigError("a queue or lambda subscriber needs its consumer")
     return spec.connected(grants=grants)
 
 

@@ -19,8 +19,13 @@ SUPPORTED_RUNTIMES = ("python3.11", "python3.12", "python3.13", "python3.14")
 REQUIRED_TAGS = ("environment", "service", "owner", "cost-center")
 # Actions with no resource-level permissions: '*' is their only valid resource. The function
 # builder's Grant check (components/core/iam.py) keeps the same list; a test pins them equal.
-ACTIONS_WITHOUT_RESOURCE_TYPES = frozenset({"xray:PutTraceSegments", "xray:PutTelemetryRecords", "dynamodb:ListStreams",
-                                            "kinesis:ListStreams"})
+ACTIONS_WITHOUT_RESOURCE_TYPES = frozenset({
+    "xray:PutTraceSegments", "xray:PutTelemetryRecords", "dynamodb:ListStreams", "kinesis:ListStreams",
+    "states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat",
+    "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies", "logs:DescribeLogGroups",
+    "xray:GetSamplingRules", "xray:GetSamplingTargets",
+})
 ASYNC_PRINCIPALS = ("events.amazonaws.com", "sns.amazonaws.com", "s3.amazonaws.com", "scheduler.amazonaws.com",
                     "iot.amazonaws.com")
 

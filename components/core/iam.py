@@ -19,6 +19,11 @@ ACTIONS_WITHOUT_RESOURCE_TYPES = frozenset({
     "xray:PutTelemetryRecords",
     "dynamodb:ListStreams",  # Lambda's DynamoDB stream poller lists streams; the action has no resource type
     "kinesis:ListStreams",  # likewise for Kinesis (AWSLambdaKinesisExecutionRole); no resource type either
+    # Step Functions: completing a callback (the token names the task), its log delivery and X-Ray sampling.
+    "states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat",
+    "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies", "logs:DescribeLogGroups",
+    "xray:GetSamplingRules", "xray:GetSamplingTargets",
 })
 
 
