@@ -11,9 +11,11 @@ from components.platform import Platform, stack_provider
 from components.scheduled_job import ScheduledJob
 from components.stream_processor import StreamProcessor
 from components.webhook_ingestion import WebhookIngestion
+from components.workflow import Workflow
 from system.analytics import activity_args
 from system.concurrency import check_stack_functions
 from system.fanout import events_args
+from system.fulfilment import fulfilment_args
 from system.jobs import job_args
 from system.orders import orders_api_args
 from system.outbox import outbox_relay_args
@@ -36,9 +38,11 @@ jobs = [ScheduledJob(args.job, args, on_stack_provider) for args in job_args(set
 outbox_relay = StreamProcessor("outbox-relay", outbox_relay_args(settings, stack, orders_api, platform.event_bus.name,
                                                                  platform.event_bus.arn), on_stack_provider)
 activity = StreamProcessor("activity", activity_args(settings, stack), on_stack_provider)
-events = FanOut("events", events_args(settings, stack, platform.event_bus.name, orders_api, activity), on_stack_provider)
+fulfilment = Workflow("fulfilment", fulfilment_args(settings, stack, orders_api), on_stack_provider)
+events = FanOut("events", events_args(settings, stack, platform.event_bus.name, orders_api, activity, fulfilment),
+                on_stack_provider)
 health = ServiceHealth(settings.service, ServiceHealthArgs(
-    covers=[platform, orders_api, payments_webhook, *jobs, outbox_relay, activity, events], stack=stack),
+    covers=[platform, orders_api, payments_webhook, *jobs, outbox_relay, activity, fulfilment, events], stack=stack),
     on_stack_provider)
 
 pulumi.export("alertTopicArn", platform.alert_topic.arn)
@@ -51,3 +55,4 @@ pulumi.export("paymentsWebhookSecretArn", payments_webhook.secret_arn)
 pulumi.export("paymentsWebhookQueueUrl", payments_webhook.queue_url)
 pulumi.export("paymentsWebhookDlqUrl", payments_webhook.dlq_url)
 pulumi.export("activityStreamName", activity.stream_name)
+pulumi.export("fulfilmentStateMachineArn", fulfilment.arn)

@@ -118,7 +118,7 @@ def policies() -> list[Any]:
                                        description="G1, L5, L9: alarms, async destinations and log groups across the stack",
                                        enforcement_level=EnforcementLevel.MANDATORY, validate=_stack_validate))
     built.append(StackValidationPolicy(name=PRODUCTION_STACK_POLICY,
-                                       description="P1, P2, P3: production gaps (webhook secret, public routes, aliases without a gradual deployment)",
+                                       description="P1-P3: production gaps (webhook secret, public routes, all-at-once aliases)",
                                        enforcement_level=EnforcementLevel.MANDATORY, validate=_production_gaps,
                                        config_schema=PRODUCTION_SCHEMA))
     built.append(StackValidationPolicy(name="stack-advice", description="L9, L10: advisory checks across the stack",

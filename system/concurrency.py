@@ -31,7 +31,7 @@ FUNCTIONS = {
     "api-orders": PlannedFunction("api"),
     "payments-webhook-receiver": PlannedFunction("api", provisioned=False),
     "payments-webhook-worker": PlannedFunction("worker"),
-    "fulfilment-consumer": PlannedFunction("worker"),
+    "fulfilment-steps": PlannedFunction("worker"),
     "notifications-consumer": PlannedFunction("worker"),
     "analytics-consumer": PlannedFunction("worker"),
     "high-value-review-consumer": PlannedFunction("worker"),

@@ -1,4 +1,4 @@
-"""Subscribers of the orders domain events: fulfilment, notifications, analytics, high-value review."""
+"""Subscribers of the orders domain events: the fulfilment saga, notifications, analytics, high-value review."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from components.api_service import ApiService
 from components.core.context import StackContext
 from components.core.function import FunctionSpec
 from components.core.iam import Grant
-from components.fan_out import FanOutArgs, Subscriber
+from components.fan_out import WORKFLOW, FanOutArgs, Subscriber
 from components.stream_processor import StreamProcessor
+from components.workflow import Workflow
 from lambdas.shared import event_catalog
 from lambdas.shared.activity_schema import ACTIVITY_STREAM_ENV
 from lambdas.shared.orders_schema import ORDERS_TABLE_ENV
@@ -32,15 +33,16 @@ def patterns(settings: Settings) -> dict[str, dict]:
 
 
 def events_args(settings: Settings, stack: StackContext, bus_name: pulumi.Input[str], orders: ApiService,
-                activity: StreamProcessor) -> FanOutArgs:
+                activity: StreamProcessor, fulfilment: Workflow) -> FanOutArgs:
     """The orders events' subscribers on the stack's bus, with the stack's retry policy."""
     events = settings.events
-    return FanOutArgs(bus_name=bus_name, subscribers=subscribers(settings, orders, activity),
+    return FanOutArgs(bus_name=bus_name, subscribers=subscribers(settings, orders, activity, fulfilment),
                       maximum_event_age_seconds=events.maximum_event_age_seconds,
                       maximum_retry_attempts=events.maximum_retry_attempts, stack=stack)
 
 
-def subscribers(settings: Settings, orders: ApiService, activity: StreamProcessor) -> list[Subscriber]:
+def subscribers(settings: Settings, orders: ApiService, activity: StreamProcessor,
+                fulfilment: Workflow) -> list[Subscriber]:
     table_arn = orders.table_arn("orders")
     environment = {ORDERS_TABLE_ENV: orders.table_name("orders")}
 
@@ -51,8 +53,8 @@ def subscribers(settings: Settings, orders: ApiService, activity: StreamProcesso
         raise ValueError("analytics forwards to the activity Kinesis stream: the activity processor needs one")
     pattern = patterns(settings)
     return [
-        Subscriber("fulfilment", pattern["fulfilment"], consumer(
-            "fulfilment", "Starts fulfilment of paid orders", Grant(["dynamodb:UpdateItem"], [table_arn]))),
+        # One saga execution per OrderPaid (system/fulfilment.py); a duplicate delivery stops at its claim.
+        Subscriber("fulfilment", pattern["fulfilment"], target=WORKFLOW, workflow=fulfilment),
         Subscriber("notifications", pattern["notifications"], consumer(
             "notifications", "Records the notifications order events call for",
             Grant(["dynamodb:PutItem"], [table_arn]))),

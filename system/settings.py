@@ -41,6 +41,7 @@ from components.platform import PlatformArgs
 from components.scheduled_job import ScheduledJobArgs
 from components.stream_processor import KinesisSource, StreamProcessorArgs
 from components.webhook_ingestion import SecretValue, WebhookIngestionArgs
+from system.fulfilment import SagaTimeouts
 
 PROJECT_FILE = Path(__file__).resolve().parent.parent / "Pulumi.yaml"
 
@@ -132,6 +133,7 @@ class Settings:
     jobs: JobSettings
     streams: StreamSettings
     events: EventSettings
+    fulfilment: SagaTimeouts = field(default_factory=SagaTimeouts)
     alerts: AlertSettings = field(default_factory=AlertSettings)
     workload: Mapping[str, Any] = field(default_factory=dict)
     function_memory_mb: Mapping[str, int] = field(default_factory=dict)
@@ -446,6 +448,15 @@ def load_settings(
         maximum_retry_attempts=c.within("streamMaximumRetryAttempts", StreamProcessorArgs, "maximum_retry_attempts"),
         maximum_record_age_seconds=c.within("streamMaximumRecordAgeSeconds", StreamProcessorArgs, "maximum_record_age_seconds"),
     )
+    fulfilment = SagaTimeouts(
+        approval_seconds=c.within("fulfilmentApprovalTimeoutSeconds", SagaTimeouts, "approval_seconds"),
+        carrier_seconds=c.within("fulfilmentCarrierTimeoutSeconds", SagaTimeouts, "carrier_seconds"),
+        carrier_heartbeat_seconds=c.within("fulfilmentCarrierHeartbeatSeconds", SagaTimeouts, "carrier_heartbeat_seconds"),
+    )
+    if isinstance(fulfilment.carrier_heartbeat_seconds, int) and isinstance(fulfilment.carrier_seconds, int) \
+            and fulfilment.carrier_heartbeat_seconds >= fulfilment.carrier_seconds:
+        c.problem("fulfilmentCarrierHeartbeatSeconds",
+                  f"must be less than fulfilmentCarrierTimeoutSeconds ({fulfilment.carrier_seconds})")
     alerts = _alerts(c, production)
     workload = _workload(c)
     function_memory = _function_memory(c)
@@ -477,6 +488,7 @@ def load_settings(
         jobs=jobs,
         streams=streams,
         events=events,
+        fulfilment=fulfilment,
         alerts=alerts,
         workload=workload,
         function_memory_mb=function_memory,

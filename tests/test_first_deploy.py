@@ -41,7 +41,7 @@ def test_a_quota_of_ten_refuses_every_reservation_naming_each() -> None:
         check_concurrency(settings_for("dev", accountConcurrencyLimit=10))
     message = str(caught.value)
     assert "reserves 12 concurrent executions" in message and "leaves only 0" in message
-    for name in ("payments-webhook-worker 2", "fulfilment-consumer 2", "expire-unpaid-orders 1", "daily-summary 1"):
+    for name in ("payments-webhook-worker 2", "fulfilment-steps 2", "expire-unpaid-orders 1", "daily-summary 1"):
         assert name in message
     assert "concurrencyReservations: false" in message
 

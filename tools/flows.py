@@ -12,7 +12,8 @@ from tools.template import Template
 WRITES = {"sqs:SendMessage": "queue", "events:PutEvents": "bus", "kinesis:PutRecord": "stream",
           "kinesis:PutRecords": "stream", "dynamodb:PutItem": "table", "dynamodb:UpdateItem": "table"}
 SHAPES = {"api": ('{{', '}}'), "function": ('(', ')'), "table": ('[(', ')]'), "queue": ('[/', '/]'),
-          "bus": ('((', '))'), "rule": ('{', '}'), "stream": ('[[', ']]'), "schedule": ('>', ']')}
+          "bus": ('((', '))'), "rule": ('{', '}'), "stream": ('[[', ']]'), "schedule": ('>', ']'),
+          "workflow": ('[[', ']]')}
 
 
 def _node(kind: str, name: str) -> str:
@@ -31,6 +32,8 @@ def _resource_name(arn: str) -> tuple[str, str] | None:
         return "table", arn.split(":table/", 1)[1].split("/", 1)[0]
     if ":lambda:" in arn and ":function:" in arn:
         return "function", arn.split(":function:", 1)[1].split(":", 1)[0]
+    if ":states:" in arn and ":stateMachine:" in arn:
+        return "workflow", arn.split(":stateMachine:", 1)[1].split(":", 1)[0]
     return None
 
 
@@ -73,6 +76,11 @@ def edges(template: Template) -> tuple[dict[str, tuple[str, str]], set[tuple[str
         destination = _resource_name(str(target["inputs"].get("arn", "")))
         if destination:
             links.add((add("rule", str(target["inputs"].get("rule"))), add(*destination), ""))
+    for machine in template.of_type("aws:sfn/stateMachine:StateMachine"):  # -> the functions its tasks invoke
+        definition = str(machine["inputs"].get("definition"))
+        invoked = {_resource_name(arn) for arn in re.findall(r'"(arn:aws:lambda:[^"]+)"', definition)}
+        for function in sorted(t for t in invoked if t):
+            links.add((add("workflow", str(machine["inputs"].get("name"))), add(*function), "task"))
     for schedule in template.of_type("aws:scheduler/schedule:Schedule"):
         job = _resource_name(str((schedule["inputs"].get("target") or {}).get("arn", "")))
         if job:

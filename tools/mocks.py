@@ -50,6 +50,8 @@ _ARN_FORMATS = {
     "aws:kms/alias:Alias": "arn:aws:kms:{region}:{account}:{name}",
     "aws:dynamodb/table:Table": "arn:aws:dynamodb:{region}:{account}:table/{name}",
     "aws:kinesis/stream:Stream": "arn:aws:kinesis:{region}:{account}:stream/{name}",
+    "aws:sfn/stateMachine:StateMachine": "arn:aws:states:{region}:{account}:stateMachine:{name}",
+    "aws:codedeploy/application:Application": "arn:aws:codedeploy:{region}:{account}:application:{name}",
     "aws:scheduler/scheduleGroup:ScheduleGroup": "arn:aws:scheduler:{region}:{account}:schedule-group/{name}",
     "aws:scheduler/schedule:Schedule": "arn:aws:scheduler:{region}:{account}:schedule/{groupName}/{name}",
     "aws:secretsmanager/secret:Secret": "arn:aws:secretsmanager:{region}:{account}:secret:{name}-AbCdEf",

@@ -47,6 +47,7 @@ TREAT_MISSING_DATA: Mapping[str, str] = {
     "events": NOT_BREACHING,
     "sns": NOT_BREACHING,
     "scheduler": NOT_BREACHING,
+    "states": NOT_BREACHING,  # Step Functions execution metrics: emitted only when executions end that way
     "iterator_age": MISSING,
     "queue_age": MISSING,
     "dlq_depth": MISSING,

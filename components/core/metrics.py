@@ -17,6 +17,7 @@ EVENTS = "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-monitoring
 SCHEDULER = "https://docs.aws.amazon.com/scheduler/latest/UserGuide/monitoring-cloudwatch.html"
 KINESIS = "https://docs.aws.amazon.com/streams/latest/dev/monitoring-with-cloudwatch.html"
 SNS = "https://docs.aws.amazon.com/sns/latest/dg/sns-monitoring-using-cloudwatch.html"
+STATES = "https://docs.aws.amazon.com/step-functions/latest/dg/procedure-cw-metrics.html"
 USAGE = "https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch-Quotas-Visualize-Alarms.html"
 POWERTOOLS_METRICS = "https://docs.aws.amazon.com/powertools/python/latest/core/metrics/"
 SERVICE_NAMESPACE = "<service>"  # a custom namespace: the service's name (POWERTOOLS_METRICS_NAMESPACE)
@@ -43,6 +44,9 @@ def _family(namespace: str, metrics: str, statistics: frozenset[str], dimension_
 
 
 METRICS: tuple[MetricFamily, ...] = (
+    # Execution metrics are published per state machine (dimension StateMachineArn).
+    _family("AWS/States", "ExecutionsFailed ExecutionsTimedOut ExecutionThrottled ExecutionsAborted ExecutionsStarted "
+            "ExecutionsSucceeded", SUMS, [("StateMachineArn",)], STATES),
     _family("AWS/Lambda", "Errors Throttles Invocations AsyncEventsDropped DestinationDeliveryFailures "
             "DeadLetterErrors", SUMS, [("FunctionName",), ("FunctionName", "Resource")], LAMBDA),
     _family("AWS/Lambda", "Duration", TIMINGS, [("FunctionName",), ("FunctionName", "Resource")], LAMBDA),

@@ -93,6 +93,25 @@ class PaymentFailedV2(PaymentFailedV1):
     amount: Amount
 
 
+class OrderFulfilledV1(_Detail):
+    orderId: str  # noqa: N815
+    shipmentId: str  # noqa: N815
+    trackingId: str | None = None  # noqa: N815
+
+
+class OrderFulfilmentFailedV1(_Detail):
+    orderId: str  # noqa: N815
+    reason: str  # the error that stopped the saga (OutOfStock, ApprovalRejected, States.Timeout, ...)
+
+
+class RefundRequestedV1(_Detail):
+    orderId: str  # noqa: N815
+    paymentId: str  # noqa: N815
+    amount: Amount
+    currency: str
+    reason: str
+
+
 def _as_text(field: str, version: int) -> Callable[[dict[str, Any]], dict[str, Any]]:
     """Upgrade an event whose amount was a JSON number to the version that carries its text."""
     def upgrade(detail: dict[str, Any]) -> dict[str, Any]:
@@ -132,6 +151,9 @@ CONTRACTS: dict[str, Contract] = {c.name: c for c in (
     Contract("OrderExpired", EVENT_SOURCES["OrderExpired"], {1: OrderExpiredV1}),
     Contract("PaymentFailed", EVENT_SOURCES["PaymentFailed"], {1: PaymentFailedV1, 2: PaymentFailedV2},
              upgrades={1: _as_text("amount", 2)}),
+    Contract("OrderFulfilled", EVENT_SOURCES["OrderFulfilled"], {1: OrderFulfilledV1}),
+    Contract("OrderFulfilmentFailed", EVENT_SOURCES["OrderFulfilmentFailed"], {1: OrderFulfilmentFailedV1}),
+    Contract("RefundRequested", EVENT_SOURCES["RefundRequested"], {1: RefundRequestedV1}),
 )}
 if set(CONTRACTS) != set(EVENT_SOURCES):  # one list of events: the catalog the rules are built from
     raise RuntimeError(f"contracts {sorted(CONTRACTS)} differ from the event catalog {sorted(EVENT_SOURCES)}")

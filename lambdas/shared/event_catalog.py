@@ -19,6 +19,10 @@ EVENT_SOURCES: Mapping[str, str] = {
     "OrderCancelled": "orders",
     "OrderExpired": "orders",
     "PaymentFailed": "payments",
+    # The fulfilment saga's outcomes (its outbox events, published by the relay like every other).
+    "OrderFulfilled": "fulfilment",
+    "OrderFulfilmentFailed": "fulfilment",
+    "RefundRequested": "fulfilment",
 }
 ORDER_EVENTS = ("OrderPlaced", "OrderPaid", "OrderCancelled", "OrderExpired")
 

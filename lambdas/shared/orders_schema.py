@@ -22,6 +22,7 @@ from __future__ import annotations
 ORDERS_TABLE_ENV = "ORDERS_TABLE_NAME"
 EXPIRE_AFTER_MINUTES_ENV = "EXPIRE_AFTER_MINUTES"
 TIME_ZONE_ENV = "TIME_ZONE"
+HIGH_VALUE_THRESHOLD_ENV = "HIGH_VALUE_THRESHOLD"  # orders above it wait for a reviewer's approval
 # Who the caller is, when the routes sit behind the JWT authorizer.
 AUTHORIZER_ENV = "API_AUTHORIZER"  # "jwt", or "none" (routes deliberately public: dev)
 CALLER_CLAIM_ENV = "CALLER_CLAIM"  # the token claim that is the caller's customerId

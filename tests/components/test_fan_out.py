@@ -51,9 +51,9 @@ def test_every_target_has_a_retry_policy_and_its_own_dlq(prod) -> None:
 
 def test_queue_and_dlq_policies_let_only_their_rule_send(prod) -> None:
     policies = {p["name"]: prod.policy(p) for p in prod.of_type("aws:sqs/queuePolicy:QueuePolicy")}
-    rule = prod.named("fulfilment-rule")["inputs"]["name"]
+    rule = prod.named("notifications-rule")["inputs"]["name"]
     rule_arn = f"arn:aws:events:us-east-1:123456789012:rule/orders-prod-events/{rule}"
-    for name in ("fulfilment-queue-policy", "fulfilment-target-dlq-policy"):
+    for name in ("notifications-queue-policy", "notifications-target-dlq-policy"):
         allow = [s for s in policies[name]["Statement"] if s["Effect"] == "Allow"]
         assert allow == [{"Sid": "FromItsRuleOnly", "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
                           "Action": "sqs:SendMessage", "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
@@ -63,7 +63,8 @@ def test_queue_and_dlq_policies_let_only_their_rule_send(prod) -> None:
 def test_queue_targets_have_partial_batch_consumers_polling_within_their_reserved_concurrency(prod) -> None:
     mappings = by_name(prod, "aws:lambda/eventSourceMapping:EventSourceMapping")
     functions = by_name(prod, "aws:lambda/function:Function")
-    for name in ("fulfilment", "notifications", "analytics", "high-value-review"):
+    assert len(mappings) == 6
+    for name in ("notifications", "analytics", "high-value-review"):
         mapping = mappings[f"{name}-consumer-events"]
         assert mapping["functionResponseTypes"] == ["ReportBatchItemFailures"]
         reserved = functions[f"{name}-consumer"]["reservedConcurrentExecutions"]
@@ -105,6 +106,7 @@ def test_alarms_per_rule_queue_and_consumer(prod) -> None:
         failed = alarms[f"{subscriber}-rule-failed-invocations"]
         assert failed["metricName"] == "FailedInvocations" and failed["treatMissingData"] == "notBreaching"
         assert alarms[f"{subscriber}-rule-dlq-send-failures"]["metricName"] == "InvocationsFailedToBeSentToDlq"
+    for subscriber in ("notifications", "analytics", "high-value-review"):  # fulfilment is a workflow (its own alarms)
         assert alarms[f"{subscriber}-consumer-errors"]["alarmActions"]
         assert alarms[f"{subscriber}-queue-age"] and alarms[f"{subscriber}-queue-dlq-depth"]
 
@@ -131,6 +133,8 @@ def test_topic_variant_tls_only_filtered_raw_redriven(run_builder) -> None:
 
 @pytest.mark.parametrize(("subscribers", "message"), [
     ([Subscriber("a", contracts.pattern("OrderPaid"), spec("fulfilment", "worker"), target="sns")], "target"),
+    ([Subscriber("a", contracts.pattern("OrderPaid"), spec("fulfilment", "worker"), target="workflow")], "workflow"),
+    ([Subscriber("a", contracts.pattern("OrderPaid"))], "a consumer"),
     ([Subscriber("a", contracts.pattern("OrderPaid"), spec("fulfilment", "api"))], "worker"),
     ([Subscriber("a", {}, spec("fulfilment", "worker")), Subscriber("a", {}, spec("fulfilment", "worker"))],
      "unique"),

@@ -14,7 +14,7 @@ from lambdas.shared.orders_schema import ORDERS_TABLE_ENV
 from system.fanout import patterns
 from tests.conftest import settings_for
 from tests.lambdas.conftest import REGION, fresh_import
-from tests.lambdas.orders_fixtures import TABLE, orders_table, pay, place, scan
+from tests.lambdas.orders_fixtures import TABLE, orders_table, scan
 
 BUS = "orders-e2e-events"
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -99,18 +99,6 @@ def test_notification_is_recorded_once_even_when_delivered_twice(consumers, lamb
     assert module.handler(sqs_event(event), lambda_context) == {"batchItemFailures": []}
     notifications = [i for i in scan(consumers) if i.get("entity") == "notification"]
     assert len(notifications) == 1 and notifications[0]["template"] == "OrderPlaced"
-
-
-def test_fulfilment_starts_once_for_a_paid_order(consumers, lambda_context) -> None:
-    order = place(consumers, NOW, total="30.00")
-    pay(consumers, order, NOW, amount="30.00")
-    module = fresh_import("fulfilment.handler")
-    event = bridge_event("OrderPaid", orderId=order, paymentId="p", totalAmount=30, currency="EUR")
-    module.handler(sqs_event(event), lambda_context)
-    first = next(i for i in scan(consumers) if i.get("orderId") == order and i.get("entity") == "order")
-    module.handler(sqs_event(event), lambda_context)
-    again = next(i for i in scan(consumers) if i.get("orderId") == order and i.get("entity") == "order")
-    assert first["fulfilment"] == "STARTED" and again == first
 
 
 def test_high_value_review_opens_once(consumers, lambda_context) -> None:

@@ -67,7 +67,7 @@ def test_the_payments_worker_never_raises_on_any_message(worker, bodies) -> None
     "source": st.sampled_from(["orders", "payments", "x"]),
     "detail-type": st.sampled_from(["OrderPlaced", "OrderPaid", "OrderCancelled", "Nope"]),
     "detail": json_values}).map(json.dumps)), min_size=1, max_size=3),
-    consumer=st.sampled_from(["notifications", "fulfilment", "analytics_forwarder", "high_value_review"]))
+    consumer=st.sampled_from(["notifications", "analytics_forwarder", "high_value_review"]))
 def test_event_consumers_never_raise_on_any_message(consumers, lambda_context, monkeypatch, bodies,  # noqa: F811
                                                     consumer) -> None:
     from tests.lambdas.conftest import fresh_import

@@ -26,8 +26,10 @@ def test_flows_follow_the_reference_system_from_the_synth(prod) -> None:
     assert linked("table_orders_prod_orders", "function_orders_prod_outbox_relay")  # table stream -> relay
     assert linked("function_orders_prod_outbox_relay", "bus_orders_prod_events")    # relay -> bus
     assert linked("bus_orders_prod_events", "rule_orders_prod_fulfilment")          # bus -> rules
-    assert linked("rule_orders_prod_fulfilment", "queue_orders_prod_fulfilment_queue")
-    assert linked("queue_orders_prod_fulfilment_queue", "function_orders_prod_fulfilment_consumer")
+    assert linked("rule_orders_prod_fulfilment", "workflow_orders_prod_fulfilment")  # OrderPaid -> the saga
+    assert linked("workflow_orders_prod_fulfilment", "function_orders_prod_fulfilment_steps")  # -> its task function
+    assert linked("rule_orders_prod_notifications", "queue_orders_prod_notifications_queue")
+    assert linked("queue_orders_prod_notifications_queue", "function_orders_prod_notifications_consumer")
     assert linked("api_POST__webhooks_payments", "function_orders_prod_payments_webhook_receiver")
     assert linked("function_orders_prod_payments_webhook_receiver", "queue_orders_prod_payments_webhook_queue")
     assert linked("queue_orders_prod_payments_webhook_queue", "function_orders_prod_payments_webhook_worker")

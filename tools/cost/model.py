@@ -189,6 +189,15 @@ def estimate(template: Template, workload: dict[str, Any], retention: dict[str, 
         cost = publishes / 1e6 * p.SNS_PUBLISH_PER_MILLION  # deliveries to SQS and Lambda are free
         items.append(Item(topic["urn"], "SNS", cost, cost, {"publishes": round(publishes)}))
 
+    workflows = workload.get("workflows") or {}
+    for machine in template.of_type("aws:sfn/stateMachine:StateMachine"):
+        volume = workflows.get(machine["name"]) or {}
+        transitions = float(volume.get("executions", 0)) * float(volume.get("transitionsPerExecution", 0))
+        # Standard bills state transitions; Express bills requests and duration (not modelled: none here).
+        cost = transitions / 1000 * p.STEP_FUNCTIONS_PER_THOUSAND_TRANSITIONS
+        items.append(Item(machine["urn"], "Step Functions", cost, cost, {"transitions": round(transitions),
+                                                                          "type": machine["inputs"].get("type")}))
+
     for alarm in template.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"):
         metrics = sum(1 for q in alarm["inputs"].get("metricQueries") or [] if "metric" in q) or 1
         cost = metrics * p.CLOUDWATCH_ALARM_MONTH
@@ -264,12 +273,13 @@ def pick_memory(measured_ms: dict[int, float], arch: str, strategy: str) -> int:
 
 FUNCTION_FIELDS = {"invocations", "durationMs", "records", "msPerRecord", "overheadMs", "tableWrites"}
 TABLE_WRITE_FIELDS = {"table", "perInvocation", "perRecord", "perRecordCap"}
-SECTION_FIELDS = {"tables": {"writes", "reads", "storageGb"}, "streams": {"avgKb"}, "topics": {"publishes"}}
+SECTION_FIELDS = {"tables": {"writes", "reads", "storageGb"}, "streams": {"avgKb"}, "topics": {"publishes"},
+                  "workflows": {"executions", "transitionsPerExecution"}}
 SINGLE_FIELDS = {"events": {"avgKb"}, "logs": {"gbPerMonth"}}
 
 
 # What the model reads from a stack's `workload` setting.
-WORKLOAD_SECTIONS = ("functions", "tables", "streams", "events", "topics", "logs", "xraySampleRate")
+WORKLOAD_SECTIONS = ("functions", "tables", "streams", "events", "topics", "workflows", "logs", "xraySampleRate")
 
 
 def workload_problems(template: Template, workload: dict[str, Any]) -> list[str]:
@@ -280,6 +290,7 @@ def workload_problems(template: Template, workload: dict[str, Any]) -> list[str]
         "tables": {r["name"] for r in template.of_type("aws:dynamodb/table:Table")},
         "streams": {r["name"].removesuffix("-stream") for r in template.of_type("aws:kinesis/stream:Stream")},
         "topics": {r["name"] for r in template.of_type("aws:sns/topic:Topic")},
+        "workflows": {r["name"] for r in template.of_type("aws:sfn/stateMachine:StateMachine")},
     }
     problems: list[str] = []
     for section in workload:

@@ -40,9 +40,11 @@ PROD_ROLLBACK_ALARMS = {
         "payments-webhook-queue-dlq-depth", "payments-webhook-worker-payment-exceptions"],
     "orders-prod-outbox-relay": ["outbox-relay-errors", "outbox-relay-throttles", "outbox-relay-iterator-age"],
     "orders-prod-activity": ["activity-errors", "activity-throttles", "activity-iterator-age"],
+    "orders-prod-fulfilment-steps": ["fulfilment-steps-errors", "fulfilment-steps-throttles",
+                                     "fulfilment-executions-failed"],
     **{f"orders-prod-{consumer}-consumer": [f"{consumer}-consumer-errors", f"{consumer}-consumer-throttles",
                                             f"{consumer}-queue-age", f"{consumer}-queue-dlq-depth"]
-       for consumer in ("fulfilment", "notifications", "analytics", "high-value-review")},
+       for consumer in ("notifications", "analytics", "high-value-review")},
 }
 
 
@@ -93,7 +95,7 @@ def test_every_version_named_exists_and_only_codedeploy_moves_a_gradual_alias() 
 
 def test_every_trigger_of_a_gradual_function_invokes_its_alias() -> None:
     mappings = [m["inputs"]["functionName"] for m in of_type("prod", MAPPING)]
-    assert len(mappings) == 7 and all(m.endswith(":live") for m in mappings)
+    assert len(mappings) == 6 and all(m.endswith(":live") for m in mappings)
     integrations = [i["inputs"]["integrationUri"] for i in of_type("prod", "aws:apigatewayv2/integration:Integration")]
     assert len(integrations) == 2 and all(uri.endswith(":live") for uri in integrations)
     permissions = {p["inputs"]["function"]: p["inputs"].get("qualifier") for p in of_type("prod",
