@@ -27,6 +27,9 @@ from system.functions import app_function
 STEPS = "steps"  # the one task function: lambdas/fulfilment, dispatching on "step"
 STEP_TIMEOUT_SECONDS = 30
 MAP_CONCURRENCY = 5  # lines reserved at once: enough for an order, gentle on one SKU's stock item
+# Inside a Map item or a Parallel branch: fail with the caught error itself (OutOfStockError, not a
+# generic name), so the outer Catch and the order's fulfilmentFailure say what went wrong.
+PASS_ERROR_ON = {"Type": "Fail", "ErrorPath": "$.error.Error", "CausePath": "$.error.Cause"}
 
 
 # A Standard execution lasts at most a year; each wait must leave room for the rest of the saga.
@@ -64,7 +67,7 @@ def _each_line(step: str, next_state: str, catch_next: str, *, catch_result_path
         "Type": "Map", "ItemsPath": "$.order.value.items", "MaxConcurrency": MAP_CONCURRENCY,
         "ItemSelector": {"orderId.$": "$.order.value.orderId", "execution.$": "$$.Execution.Id", "line.$": "$$.Map.Item.Value"},
         "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, "StartAt": "Line", "States": {
-            "Line": inner, "LineFailed": {"Type": "Fail", "Error": "LineFailed", "Cause": f"{step} failed for a line"}}},
+            "Line": inner, "LineFailed": PASS_ERROR_ON}},
         "ResultPath": None, "Next": next_state,
         "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": catch_result_path, "Next": catch_next}],
     }
@@ -114,12 +117,12 @@ def saga_definition(timeouts: SagaTimeouts = SagaTimeouts()) -> dict[str, Any]:
                     {"StartAt": "CreateShipment", "States": {"CreateShipment": lambda_task(
                         STEPS, {"step": "create_shipment", "orderId.$": "$.order.value.orderId"},
                         timeout_seconds=STEP_TIMEOUT_SECONDS, catch_next="ShipmentFailed", result_path="$.shipment"),
-                        "ShipmentFailed": {"Type": "Fail", "Error": "ShipmentFailed"}}},
+                        "ShipmentFailed": PASS_ERROR_ON}},
                     {"StartAt": "SendConfirmation", "States": {"SendConfirmation": lambda_task(
                         STEPS, {"step": "send_confirmation", "orderId.$": "$.order.value.orderId",
                                 "customerId.$": "$.order.value.customerId"},
                         timeout_seconds=STEP_TIMEOUT_SECONDS, catch_next="ConfirmationFailed", result_path="$.confirmation"),
-                        "ConfirmationFailed": {"Type": "Fail", "Error": "ConfirmationFailed"}}},
+                        "ConfirmationFailed": PASS_ERROR_ON}},
                 ],
                 "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "CancelShipment"}],
             },
