@@ -150,6 +150,5 @@ def fulfilment_args(settings: Any, stack: StackContext, orders: ApiService) -> W
         "fulfilment", "Runs the steps of the order fulfilment saga",
         environment={ORDERS_TABLE_ENV: orders.table_name("orders"),
                      HIGH_VALUE_THRESHOLD_ENV: str(settings.events.high_value_order_threshold)},
-        grants=(Grant(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
-                      [table_arn]),))
+        grants=(Grant(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], [table_arn]),))
     return WorkflowArgs(definition=saga_definition(settings.fulfilment), functions={STEPS: steps}, stack=stack)

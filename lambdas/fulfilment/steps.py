@@ -7,8 +7,10 @@ Effects on other services leave as outbox events in the same transaction as the 
 belong to, with an id fixed by order and step, so a repeat writes nothing new.
 
 Stock: one item per SKU (``STOCK#<sku>`` / ``STOCK``, ``available``), and one reservation per
-order and SKU (``STOCK#<sku>`` / ``RESERVATION#<orderId>``) written in the same transaction as
-the decrement. Callbacks keep their task token beside the order (``CALLBACK#<name>``) for
+order and SKU (``STOCK#<sku>`` / ``RESERVATION#<orderId>``, RESERVED then RELEASED) written in the
+same transaction as the decrement; a release that finds none leaves a RELEASED marker, so a reserve
+still in flight when the saga compensates (a Map stops its other items, not their invocations) takes
+nothing. Callbacks keep their task token beside the order (``CALLBACK#<name>``) for
 whoever completes them (the reviewer, the carrier's integration).
 """
 
@@ -30,6 +32,7 @@ SOURCE = "fulfilment"
 PAID = "PAID"
 STARTED, FULFILLED, FAILED = "STARTED", "FULFILLED", "FULFILMENT_FAILED"
 STOCK_PREFIX, STOCK_SORT_KEY, RESERVATION_PREFIX = "STOCK#", "STOCK", "RESERVATION#"
+RESERVED, RELEASED = "RESERVED", "RELEASED"
 SHIPMENT_SORT_KEY, CONFIRMATION_SORT_KEY, CALLBACK_PREFIX = "SHIPMENT", "NOTIFICATION#confirmation", "CALLBACK#"
 CALLBACKS = ("approval", "carrier")
 
@@ -162,7 +165,8 @@ class FulfilmentSteps:
                 "highValue": total > self.threshold}
 
     def reserve(self, payload: Mapping[str, Any]) -> dict[str, Any]:
-        """Take one line's quantity from its SKU's stock, once per order (the reservation is the marker)."""
+        """Take one line's quantity from its SKU's stock, once per order (the reservation is the marker).
+        A reservation already RELEASED (the saga compensated while this call was in flight) takes nothing."""
         order_id, line = _text(payload, "orderId"), payload.get("line")
         if not isinstance(line, Mapping):
             raise StepInputError("line must be an object")
@@ -173,16 +177,23 @@ class FulfilmentSteps:
                         "ConditionExpression": "available >= :quantity",
                         "ExpressionAttributeValues": to_dynamo({":quantity": quantity})}},
             {"Put": {"TableName": self.table, "Item": to_dynamo({**reservation_key(sku, order_id), "quantity": quantity,
-                                                                 "orderId": order_id, "entity": "reservation"}),
+                                                                 "orderId": order_id, "entity": "reservation",
+                                                                 "status": RESERVED}),
                      "ConditionExpression": "attribute_not_exists(#pk)", "ExpressionAttributeNames": {"#pk": PARTITION_KEY}}},
         ])
         if not codes:
             return {"sku": sku, "reserved": quantity}
-        if codes[1] == "ConditionalCheckFailed":  # reserved by an earlier attempt of this step
-            return {"sku": sku, "reserved": quantity}
+        if codes[1] == "ConditionalCheckFailed":  # this order's reservation exists: an earlier attempt, or released
+            existing = self._reservation(sku, order_id) or {}
+            return {"sku": sku, "reserved": int(existing.get("quantity", 0)) if existing.get("status") == RESERVED else 0}
         if codes[0] == "ConditionalCheckFailed":
             raise OutOfStockError(f"{sku}: fewer than {quantity} available")
         raise RuntimeError(f"reserving {sku} was cancelled: {codes}")  # a conflict: the task's retrier tries again
+
+    def _reservation(self, sku: str, order_id: str) -> dict[str, Any] | None:
+        item = self.dynamodb.get_item(TableName=self.table, Key=to_dynamo(reservation_key(sku, order_id)),
+                                      ConsistentRead=True).get("Item")
+        return from_dynamo(item) if item else None
 
     def create_shipment(self, payload: Mapping[str, Any]) -> dict[str, Any]:
         order_id = _text(payload, "orderId")
@@ -227,28 +238,36 @@ class FulfilmentSteps:
     # --- compensations (each a no-op when there is nothing to undo) --------------------------------
 
     def release(self, payload: Mapping[str, Any]) -> dict[str, Any]:
-        """Give one line's reservation back, if this order holds one."""
+        """Give one line's reservation back, if this order holds one. With none, leave a RELEASED marker:
+        a reserve of this line still in flight (the Map stopped while it ran) then takes nothing."""
         order_id, line = _text(payload, "orderId"), payload.get("line")
         if not isinstance(line, Mapping):
             raise StepInputError("line must be an object")
         sku = _text(line, "sku")
-        existing = self.dynamodb.get_item(TableName=self.table, Key=to_dynamo(reservation_key(sku, order_id)),
-                                          ConsistentRead=True).get("Item")
-        if existing is None:
-            return {"sku": sku, "released": 0}
-        quantity = int(from_dynamo(existing)["quantity"])
-        codes = self._transact([
-            {"Delete": {"TableName": self.table, "Key": to_dynamo(reservation_key(sku, order_id)),
-                        "ConditionExpression": "attribute_exists(#pk)", "ExpressionAttributeNames": {"#pk": PARTITION_KEY}}},
-            {"Update": {"TableName": self.table, "Key": to_dynamo(stock_key(sku)),
-                        "UpdateExpression": "SET available = available + :quantity",
-                        "ExpressionAttributeValues": to_dynamo({":quantity": quantity})}},
-        ])
-        if codes and codes[0] == "ConditionalCheckFailed":  # released meanwhile by an earlier attempt
-            return {"sku": sku, "released": 0}
-        if codes:
-            raise RuntimeError(f"releasing {sku} was cancelled: {codes}")
-        return {"sku": sku, "released": quantity}
+        for _ in range(3):  # each turn loses only to a concurrent reserve or release of the same line
+            existing = self._reservation(sku, order_id)
+            if existing is None:
+                if self._put_once({**reservation_key(sku, order_id), "quantity": 0, "orderId": order_id,
+                                   "entity": "reservation", "status": RELEASED}):
+                    return {"sku": sku, "released": 0}
+                continue
+            if existing.get("status") != RESERVED:
+                return {"sku": sku, "released": 0}
+            quantity = int(existing["quantity"])
+            codes = self._transact([
+                {"Update": {"TableName": self.table, "Key": to_dynamo(reservation_key(sku, order_id)),
+                            "UpdateExpression": "SET #status = :released", "ConditionExpression": "#status = :reserved",
+                            "ExpressionAttributeNames": {"#status": "status"},
+                            "ExpressionAttributeValues": to_dynamo({":released": RELEASED, ":reserved": RESERVED})}},
+                {"Update": {"TableName": self.table, "Key": to_dynamo(stock_key(sku)),
+                            "UpdateExpression": "SET available = available + :quantity",
+                            "ExpressionAttributeValues": to_dynamo({":quantity": quantity})}},
+            ])
+            if not codes:
+                return {"sku": sku, "released": quantity}
+            if codes[0] != "ConditionalCheckFailed":
+                raise RuntimeError(f"releasing {sku} was cancelled: {codes}")
+        raise RuntimeError(f"releasing {sku} kept racing another step: the task's retrier tries again")
 
     def cancel_shipment(self, payload: Mapping[str, Any]) -> dict[str, Any]:
         order_id = _text(payload, "orderId")

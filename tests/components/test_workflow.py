@@ -116,7 +116,7 @@ def test_a_broken_definition_registers_nothing_and_names_every_problem(run_build
 
 
 def test_express_refuses_callbacks_and_long_timeouts(run_builder) -> None:
-    with pytest.raises(WorkflowConfigError, match="cannot wait for a callback.*at most 300 s"):
+    with pytest.raises(WorkflowConfigError, match=r"cannot wait for a callback.*at most 300 s"):
         build(run_builder, saga_definition(), {"steps": spec("fulfilment", "worker")}, express=True)
 
 

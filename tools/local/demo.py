@@ -22,10 +22,12 @@ from tools.local.runtime import unsigned_jwt
 SUBSCRIPTIONS = {
     "notifications-consumer": {"OrderPlaced", "OrderPaid", "OrderCancelled", "OrderExpired"},
     "analytics-consumer": {"OrderPlaced", "OrderPaid", "OrderCancelled", "OrderExpired"},
-    "fulfilment-consumer": {"OrderPaid"},
     "high-value-review-consumer": {"OrderPlaced"},  # and only above the stack's threshold
 }
 CONSUMERS = tuple(SUBSCRIPTIONS)
+# OrderPaid starts one execution of the fulfilment saga (a workflow target, not a consumer).
+SAGA_STARTED_BY = "OrderPaid"
+STOCKED_SKU, UNSTOCKED_SKU = "SKU-1", "SKU-GONE"
 
 
 class FlowMismatchError(AssertionError):
@@ -58,6 +60,10 @@ class Driver:
         self.high_value_threshold = stack_settings(cloud.stack).events.high_value_order_threshold
         self.dynamodb = cloud.client("dynamodb")
         self.sqs = cloud.client("sqs")
+        self.states = cloud.client("stepfunctions")
+        # The warehouse's stock of the SKU the demo orders (the saga reserves from it).
+        self.dynamodb.put_item(TableName=self.table("orders"), Item={
+            "pk": {"S": f"STOCK#{STOCKED_SKU}"}, "sk": {"S": "STOCK"}, "available": {"N": "1000"}})
 
     def wait_for(self, predicate: Callable[[], Any], what: str) -> Any:
         """Until ``predicate`` holds; a mismatch as soon as the cloud has gone quiet without it (a
@@ -99,6 +105,37 @@ class Driver:
     def received(self, order_id: str) -> dict[str, set[str]]:
         return {c: {t for t, o in self.deliveries(c) if o == order_id} for c in CONSUMERS}
 
+    # --- the fulfilment saga
+    def executions(self, order_id: str) -> list[dict[str, Any]]:
+        """The saga's executions started for this order (by the rule), described."""
+        found = []
+        for starter in self.runtime.starters:
+            for arn in list(starter.executions):
+                described = self.states.describe_execution(executionArn=arn)
+                if json.loads(described.get("input") or "{}").get("detail", {}).get("orderId") == order_id:
+                    found.append(described)
+        return found
+
+    def order_item(self, order_id: str) -> dict[str, Any]:
+        return self.dynamodb.get_item(TableName=self.table("orders"), ConsistentRead=True,
+                                      Key={"pk": {"S": f"ORDER#{order_id}"}, "sk": {"S": "ORDER"}}).get("Item") or {}
+
+    def callback_token(self, order_id: str, callback: str) -> str | None:
+        item = self.dynamodb.get_item(TableName=self.table("orders"), ConsistentRead=True, Key={
+            "pk": {"S": f"ORDER#{order_id}"}, "sk": {"S": f"CALLBACK#{callback}"}}).get("Item")
+        return item["taskToken"]["S"] if item else None
+
+    def stock(self, sku: str) -> int:
+        item = self.dynamodb.get_item(TableName=self.table("orders"), ConsistentRead=True, Key={
+            "pk": {"S": f"STOCK#{sku}"}, "sk": {"S": "STOCK"}})["Item"]
+        return int(item["available"]["N"])
+
+    def saga_events(self, order_id: str) -> list[str]:
+        items = self.dynamodb.query(TableName=self.table("orders"), KeyConditionExpression="pk = :pk",
+                                    ExpressionAttributeValues={":pk": {"S": f"ORDER#{order_id}"}})["Items"]
+        return sorted(i["eventType"]["S"] for i in items if i.get("source", {}).get("S") == "fulfilment"
+                      and i.get("entity", {}).get("S") == "outbox")
+
     def processed_ok(self, logical: str) -> bool:
         return all(not i.failed for i in self.runtime.function(logical).invocations)
 
@@ -124,10 +161,10 @@ class Driver:
             return status, answer.decode(errors="replace")
 
     def place_order(self, unit_price: str, quantity: int = 1, customer: str = "cust-demo",
-                    idempotency_key: str | None = None) -> str:
+                    idempotency_key: str | None = None, skus: tuple[str, ...] = (STOCKED_SKU,)) -> str:
         status, body = self.http("POST", "/orders", {
             "customerId": customer, "currency": "EUR",
-            "items": [{"sku": "SKU-1", "quantity": quantity, "unitPrice": unit_price}]},
+            "items": [{"sku": sku, "quantity": quantity, "unitPrice": unit_price} for sku in skus]},
             {"idempotency-key": idempotency_key or str(uuid.uuid4())}, customer=customer)
         expect(status == 201, f"POST /orders answered {status}: {body}")
         return body["orderId"]
@@ -259,11 +296,48 @@ def flow_payment(driver: Driver) -> tuple[FlowResult, str]:
     driver.wait_for(lambda: driver.order_state(order_id) == "PAID", f"order {order_id} to be PAID")
     facts.append("queue -> payments worker -> order PAID")
     facts += _routed(driver, order_id, routed_to({"OrderPlaced", "OrderPaid"}), "OrderPaid at its subscribers")
-    paid = [d for d in driver.deliveries("fulfilment-consumer") if d == ("OrderPaid", order_id)]
-    expect(len(paid) == 1, f"fulfilment received OrderPaid {len(paid)} times for one payment delivered twice")
-    facts.append("the duplicate webhook had no second effect (one OrderPaid)")
+    executions = driver.wait_for(lambda: driver.executions(order_id), "the fulfilment saga started by OrderPaid")
+    driver.runtime.settle(timeout=20)
+    executions = driver.executions(order_id)
+    expect(len(executions) == 1, f"OrderPaid started {len(executions)} fulfilment executions for one payment "
+                                 "delivered twice")
+    facts.append("the duplicate webhook had no second effect (one OrderPaid, one fulfilment execution)")
     return FlowResult("signed payment webhook -> queue -> worker -> PAID -> its event", time.monotonic() - started,
                       facts), order_id
+
+
+def flow_fulfilment(driver: Driver) -> FlowResult:
+    """The saga end to end: paid -> reserved, shipped, confirmed -> the carrier calls back -> FULFILLED;
+    an order nobody has stock for -> compensated: refund requested, FULFILMENT_FAILED."""
+    started = time.monotonic()
+    order_id = driver.place_order("20.00", quantity=2)
+    expect(driver.send_payment_webhook(order_id, "40.00")[0] == 202, "the payment webhook was refused")
+    token = driver.wait_for(lambda: driver.callback_token(order_id, "carrier"), "the saga waiting for the carrier")
+    facts = [f"order {order_id} paid -> saga: claimed, 2 x {STOCKED_SKU} reserved, shipment created, confirmation "
+             "sent, waiting for the carrier (task token stored)"]
+    driver.states.send_task_success(taskToken=token, output=json.dumps({"trackingId": "TRK-DEMO"}))
+    driver.wait_for(lambda: driver.order_item(order_id).get("fulfilment", {}).get("S") == "FULFILLED",
+                    f"order {order_id} FULFILLED")
+    execution = driver.wait_for(lambda: [e for e in driver.executions(order_id) if e["status"] == "SUCCEEDED"],
+                                "the execution to succeed")
+    expect(driver.saga_events(order_id) == ["OrderFulfilled"], f"saga events {driver.saga_events(order_id)}")
+    facts.append(f"carrier callback (SendTaskSuccess) -> FULFILLED, OrderFulfilled in the outbox; execution "
+                 f"{execution[0]['name'][:8]}… SUCCEEDED")
+    before = driver.stock(STOCKED_SKU)
+    missing = driver.place_order("7.00", skus=(STOCKED_SKU, UNSTOCKED_SKU))
+    expect(driver.send_payment_webhook(missing, "14.00")[0] == 202, "the payment webhook was refused")
+    driver.wait_for(lambda: [e for e in driver.executions(missing) if e["status"] == "FAILED"],
+                    "the out-of-stock saga to fail after compensating")
+    failed = driver.order_item(missing)
+    expect(failed.get("fulfilment", {}).get("S") == "FULFILMENT_FAILED", f"order {missing}: {failed.get('fulfilment')}")
+    expect(driver.saga_events(missing) == ["OrderFulfilmentFailed", "RefundRequested"],
+           f"saga events {driver.saga_events(missing)}")
+    stock = driver.stock(STOCKED_SKU)
+    expect(stock == before, f"{STOCKED_SKU} has {stock} left, {before} before: the failed order's reservation leaked")
+    facts.append(f"order {missing} ({STOCKED_SKU} + {UNSTOCKED_SKU}, no stock of the second): OutOfStockError -> "
+                 f"{STOCKED_SKU} released ({stock} left), refund requested, FULFILMENT_FAILED; the execution FAILED")
+    return FlowResult("OrderPaid -> fulfilment saga (Step Functions) -> carrier callback -> FULFILLED; "
+                      "out of stock -> compensations", time.monotonic() - started, facts)
 
 
 def flow_jobs(driver: Driver) -> FlowResult:
@@ -348,8 +422,8 @@ def flow_poison_records(driver: Driver) -> FlowResult:
                       time.monotonic() - started, facts)
 
 
-FLOWS: tuple[Callable[[Driver], Any], ...] = (flow_order_placed, flow_cancel, flow_high_value, flow_payment, flow_jobs,
-                                               flow_activity, flow_poison_records, flow_poison)
+FLOWS: tuple[Callable[[Driver], Any], ...] = (flow_order_placed, flow_cancel, flow_high_value, flow_payment,
+                                               flow_fulfilment, flow_jobs, flow_activity, flow_poison_records, flow_poison)
 
 
 def run(cloud: LocalCloud, echo: Callable[[str], None] = print,

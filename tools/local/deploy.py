@@ -225,7 +225,18 @@ def _rule(ctx: Any, resource: dict[str, Any], inputs: dict[str, Any]) -> dict[st
 
 def _target(ctx: Any, resource: dict[str, Any], inputs: dict[str, Any]) -> dict[str, str]:
     arn = inputs["arn"]
-    if ":lambda:" in arn and ":function:" in arn:
+    if ":states:" in arn and ":stateMachine:" in arn:
+        # moto's EventBridge does not start executions: the event goes to a queue of the local
+        # runtime, which starts one with the target's role, as EventBridge does.
+        sqs = ctx.client("sqs")
+        url = sqs.create_queue(QueueName=f"local-tap-{resource['name']}"[:80])["QueueUrl"]
+        tap = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        ctx.taps[tap] = {"stateMachine": arn, "roleArn": inputs.get("roleArn"), "rule": inputs["rule"],
+                         "bus": inputs.get("eventBusName", "default"),
+                         "deadLetterArn": (inputs.get("deadLetterConfig") or {}).get("arn")}
+        inputs = {k: v for k, v in inputs.items() if k != "roleArn"}  # the tap queue needs no role
+        arn = tap
+    elif ":lambda:" in arn and ":function:" in arn:
         # moto would invoke the function through Docker: the event goes to a queue of the local
         # runtime instead, which invokes the function asynchronously as Lambda does.
         sqs = ctx.client("sqs")
@@ -263,16 +274,22 @@ def _secret_version(ctx: Any, resource: dict[str, Any], inputs: dict[str, Any]) 
     return {"id": f"{inputs['secretId']}|{answer['VersionId']}", "arn": answer["ARN"]}
 
 
+# The services whose calls the local runtime makes with a role's credentials.
+PLAYED_SERVICES = ("lambda.amazonaws.com", "events.amazonaws.com")
+
+
 def _trust_for_local_lambda(document: str) -> str:
-    """A role Lambda may assume is assumable by the user that plays Lambda locally. moto checks a
-    trust policy's principals as IAM ARNs only (a statement naming just a service breaks its check)
-    and cannot see aws:SourceAccount, so each statement trusting lambda.amazonaws.com also names
-    that user and loses its aws:SourceAccount condition here, nowhere else."""
+    """A role Lambda (or EventBridge, starting executions) may assume is assumable by the user that
+    plays those services locally. moto checks a trust policy's principals as IAM ARNs only (a
+    statement naming just a service breaks its check) and cannot see aws:SourceAccount, so each
+    statement trusting one of ``PLAYED_SERVICES`` also names that user and loses its aws:SourceAccount
+    condition here, nowhere else."""
     policy = json.loads(document)
     user = f"arn:aws:iam::{ACCOUNT_ID}:user/{LAMBDA_SERVICE_USER}"
     for statement in policy.get("Statement", []):
         principal = statement.get("Principal")
-        if isinstance(principal, dict) and "lambda.amazonaws.com" in json.dumps(principal.get("Service", [])):
+        if isinstance(principal, dict) and any(service in json.dumps(principal.get("Service", []))
+                                               for service in PLAYED_SERVICES):
             statement["Principal"] = {**principal, "AWS": user}
             statement.pop("Condition", None)
     return json.dumps(policy)
@@ -515,11 +532,27 @@ def _gradual_deployment(ctx: Any, resource: dict[str, Any], inputs: dict[str, An
                                  if key in ("deployment_id", "outcome")}}
 
 
+def _state_machine(ctx: Any, resource: dict[str, Any], inputs: dict[str, Any]) -> dict[str, str]:
+    logging_config = inputs.get("loggingConfiguration") or {}
+    arn = ctx.client("stepfunctions").create_state_machine(
+        name=inputs["name"], definition=inputs["definition"], roleArn=inputs["roleArn"], type=inputs.get("type", "STANDARD"),
+        loggingConfiguration={"level": logging_config.get("level", "OFF"),
+                              "includeExecutionData": bool(logging_config.get("includeExecutionData")),
+                              "destinations": [{"cloudWatchLogsLogGroup": {"logGroupArn": logging_config["logDestination"]}}]
+                              if logging_config.get("logDestination") else []},
+        tracingConfiguration={"enabled": bool((inputs.get("tracingConfiguration") or {}).get("enabled"))},
+    )["stateMachineArn"]
+    return {"id": arn, "arn": arn, "name": inputs["name"]}
+
+
 def _frozen(*names: str) -> frozenset[str]:
     return frozenset(names)
 
 
 KINDS: dict[str, Kind] = {
+    "aws:sfn/stateMachine:StateMachine": Kind(_state_machine, _frozen(
+        "name", "definition", "roleArn", "type", "loggingConfiguration", "tracingConfiguration"),
+        {"tags": TAGS_NOT_APPLIED}),
     "aws:codedeploy/application:Application": Kind(_deployment_application, _frozen("name", "computePlatform"),
                                                    {"tags": TAGS_NOT_APPLIED}),
     "aws:codedeploy/deploymentGroup:DeploymentGroup": Kind(_deployment_group, _frozen(

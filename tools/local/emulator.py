@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 import subprocess
 import sys
 import urllib.request
@@ -34,6 +35,7 @@ ACCOUNT_ID = "123456789012"  # moto's default account, the one the synth's mock 
 REGION = "us-east-1"
 ADMIN_USER = "local-admin"
 PLAIN_MOTO_ENV = "LOCAL_CLOUD_PLAIN_MOTO"
+LAMBDA_TASKS_ENV = "LOCAL_CLOUD_LAMBDA_TASKS_URL"
 # Who plays the Lambda service locally: the deployer lets it assume every role that trusts Lambda.
 LAMBDA_SERVICE_USER = "local-lambda-service"
 ALLOW_ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
@@ -101,6 +103,10 @@ def requested_resources(service: str, action: str, body: dict[str, Any], region:
             pairs.append((action, bus if bus.startswith("arn:") else _arn("events", f"event-bus/{bus}", region, account)))
     elif service == "secretsmanager" and "SecretId" in body:
         pairs.append((action, _secret_arn(body["SecretId"], region, account)))
+    elif service == "stepfunctions":
+        resource = body.get("stateMachineArn") or body.get("executionArn")
+        if isinstance(resource, str) and resource.startswith("arn:"):
+            pairs.append((action, resource))
     return list(dict.fromkeys(pairs))
 
 
@@ -118,7 +124,7 @@ def _secret_arn(secret_id: str, region: str, account: str) -> str:
 # IAM authorizes SQS's batch calls as their single-message action; moto asks for e.g. sqs:SendMessageBatch.
 BATCH_ACTIONS = {("sqs", "SendMessageBatch"): "SendMessage", ("sqs", "DeleteMessageBatch"): "DeleteMessage",
                   ("sqs", "ChangeMessageVisibilityBatch"): "ChangeMessageVisibility"}
-_RESOLVED_SERVICES = {"dynamodb", "dynamodbstreams", "kinesis", "events", "secretsmanager"}
+_RESOLVED_SERVICES = {"dynamodb", "dynamodbstreams", "kinesis", "events", "secretsmanager", "stepfunctions"}
 
 
 def _install_resource_authorization() -> None:
@@ -180,9 +186,12 @@ def serve() -> None:
     from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
+    # moto's ASL interpreter logs every failed state at ERROR: failures a saga handles are its normal paths.
+    logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)
     if not os.environ.get(PLAIN_MOTO_ENV):  # plain moto: tests/e2e/test_emulator_gaps.py shows each gap
         _install_resource_authorization()
         _install_message_move_tasks()
+        _install_step_functions_tasks(os.environ.get(LAMBDA_TASKS_ENV, ""))
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -226,11 +235,38 @@ def _install_message_move_tasks() -> None:
     SQSResponse.list_message_move_tasks = list_message_move_tasks
 
 
+def _install_step_functions_tasks(tasks_url: str) -> None:
+    """moto runs state machines itself (its ASL interpreter); their Lambda tasks would go to moto's
+    Lambda, which needs Docker. Here they go to the local runtime's Lambda Invoke endpoint
+    (``tasks_url``, the same REST API as Lambda's), which runs the real handler in its sandbox."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+
+    real = lambda_eval_utils.boto_client_for
+
+    def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        if service != "lambda" or not tasks_url:
+            return real(region=region, service=service, state_credentials=state_credentials)
+        return boto3.session.Session().client("lambda", endpoint_url=tasks_url, region_name=region,
+                                              aws_access_key_id="states", aws_secret_access_key="states",
+                                              config=Config(retries={"max_attempts": 1}, read_timeout=960))
+
+    lambda_eval_utils.boto_client_for = client_for
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 class Emulator:
     """moto server in a child process, on 127.0.0.1 and a free port."""
 
     def __init__(self, *, plain: bool = False) -> None:
         self._plain = plain
+        # Where the local runtime will serve Lambda's Invoke API for Step Functions' tasks: chosen
+        # now, because the emulator starts before the runtime and reads it at start.
+        self.lambda_tasks_port = free_port()
         self._process: subprocess.Popen[str] | None = None
         self.url = ""
         self.admin: Credentials | None = None
@@ -238,7 +274,8 @@ class Emulator:
         self.enforcing = False
 
     def start(self) -> Emulator:
-        environment = {**os.environ, **({PLAIN_MOTO_ENV: "1"} if self._plain else {})}
+        environment = {**os.environ, **({PLAIN_MOTO_ENV: "1"} if self._plain else {}),
+                       LAMBDA_TASKS_ENV: f"http://127.0.0.1:{self.lambda_tasks_port}"}
         self._process = subprocess.Popen([sys.executable, "-m", "tools.local.emulator"], cwd=ROOT, env=environment,
                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         assert self._process.stdout is not None
@@ -247,6 +284,8 @@ class Emulator:
             self.stop()
             raise RuntimeError(f"moto server did not start (said {line!r})")
         self.url = line.removeprefix("ready ")
+        # moto executes state machines only when asked (its "execute_state_machine" setting).
+        self._post("/moto-api/config", json.dumps({"stepfunctions": {"execute_state_machine": True}}).encode())
         self.admin = self._user_with_all_actions(ADMIN_USER)
         self.lambda_service = self._user_with_all_actions(LAMBDA_SERVICE_USER)
         return self

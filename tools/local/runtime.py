@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from tools.local.deploy import Deployed
 from tools.local.emulator import REGION, Emulator, stop_child
@@ -586,6 +586,97 @@ class AsyncInvoker(Poller):
             self.trace.add(where, f"gave up ({condition}), no destination: lost")
 
 
+class WorkflowStarter(threading.Thread):
+    """A rule's state machine target: EventBridge starts one execution per event with the target's
+    role (the event is the input; EventBridge names the execution, moto would leave it unnamed).
+    A start the role may not make goes to the target's DLQ, as EventBridge does after its retries."""
+
+    def __init__(self, tap_arn: str, tap: dict[str, Any], runtime: LocalRuntime) -> None:
+        super().__init__(daemon=True, name=f"starter-{tap['rule']}")
+        self.tap, self.runtime = tap, runtime
+        self.url = runtime.emulator.queue_url(tap_arn)
+        self.sqs = runtime.emulator.client("sqs")
+        self.stopping, self.idle = threading.Event(), threading.Event()
+        self.executions: list[str] = []
+        self.renew()
+
+    def renew(self) -> None:
+        credentials = self.runtime.emulator.assume_role(self.tap["roleArn"], f"events-{self.tap['rule']}")
+        self.states = self.runtime.emulator.client("stepfunctions", credentials=credentials)
+
+    def run(self) -> None:
+        renewed = time.monotonic()
+        while not self.stopping.is_set():
+            if time.monotonic() - renewed > 3000:
+                self.renew()
+                renewed = time.monotonic()
+            try:
+                worked = self.poll_once()
+            except Exception as error:  # keeps going, as EventBridge does
+                self.runtime.trace.add(self.name, f"start failed: {error}")
+                worked = False
+            if worked:
+                self.idle.clear()
+                self.runtime.touch()
+            else:
+                self.idle.set()
+                self.stopping.wait(0.2)
+
+    def poll_once(self) -> bool:
+        messages = self.sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+        for message in messages:
+            self._start(message["Body"])
+            self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
+        return bool(messages)
+
+    def _start(self, body: str) -> None:
+        where = f"rule {self.tap['rule']} -> {self.tap['stateMachine'].rsplit(':', 1)[-1]}"
+        try:
+            execution = self.states.start_execution(stateMachineArn=self.tap["stateMachine"], name=str(uuid.uuid4()),
+                                                    input=body)["executionArn"]
+        except Exception as error:  # refused (the role), or the machine is gone: the target's DLQ keeps it
+            if self.tap.get("deadLetterArn"):
+                self.sqs.send_message(QueueUrl=self.runtime.emulator.queue_url(self.tap["deadLetterArn"]), MessageBody=body)
+            self.runtime.trace.add(where, f"could not start an execution ({error}): event on the target's DLQ")
+            return
+        self.executions.append(execution)
+        self.runtime.trace.add(where, f"execution {execution.rsplit(':', 1)[-1]} started")
+
+
+def _invoke_handler_class(runtime: LocalRuntime) -> type[BaseHTTPRequestHandler]:
+    """Lambda's Invoke API (``POST /2015-03-31/functions/<name>/invocations``), for the emulator's
+    Step Functions tasks: the answer, or Lambda's error payload with ``X-Amz-Function-Error``."""
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            path = unquote(self.path.split("?", 1)[0])
+            name = path.removeprefix("/2015-03-31/functions/").removesuffix("/invocations")
+            headers = {"Content-Type": "application/json", "X-Amz-Executed-Version": "$LATEST"}
+            try:
+                function = runtime.function_for(name)
+            except KeyError:
+                status, data = 404, json.dumps({"Type": "User", "message": f"Function not found: {name}"}).encode()
+                headers["X-Amzn-ErrorType"] = "ResourceNotFoundException"
+            else:
+                invocation = function.invoke(json.loads(body or b"{}"))
+                status, data = 200, json.dumps(invocation.error if invocation.failed else invocation.result).encode()
+                if invocation.failed:
+                    headers["X-Amz-Function-Error"] = "Unhandled"
+            self.send_response(status)
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+    return Handler
+
+
 def _b64url(segment: str) -> bytes:
     return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
 
@@ -636,8 +727,13 @@ class LocalRuntime:
             function = self.function_for(mapping["inputs"]["functionName"])
             kind = SqsPoller if ":sqs:" in mapping["inputs"]["eventSourceArn"] else StreamPoller
             self.pollers.append(kind(mapping, function, self))
+        self.starters: list[WorkflowStarter] = []
         for tap_arn, tap in deployed.taps.items():
-            self.pollers.append(AsyncInvoker(tap_arn, tap, self.function_for(tap["function"]), self))
+            if "stateMachine" in tap:
+                self.starters.append(WorkflowStarter(tap_arn, tap, self))
+            else:
+                self.pollers.append(AsyncInvoker(tap_arn, tap, self.function_for(tap["function"]), self))
+        self._tasks: ThreadingHTTPServer | None = None
         self.routes = self._routes()
         self._http: ThreadingHTTPServer | None = None
         self.api_url = ""
@@ -677,6 +773,11 @@ class LocalRuntime:
         """``pollers=False``: the mappings poll only when a test calls their ``poll_once``."""
         for poller in self.pollers if pollers else ():
             poller.start()
+        for starter in self.starters if pollers else ():
+            starter.start()
+        if self.deployed.of_type("aws:sfn/stateMachine:StateMachine"):  # where the emulator sends their tasks
+            self._tasks = ThreadingHTTPServer(("127.0.0.1", self.emulator.lambda_tasks_port), _invoke_handler_class(self))
+            threading.Thread(target=self._tasks.serve_forever, daemon=True, name="local-lambda-tasks").start()
         if http and self.routes:
             self._http = ThreadingHTTPServer(("127.0.0.1", 0), _handler_class(self))
             threading.Thread(target=self._http.serve_forever, daemon=True, name="local-http-api").start()
@@ -684,11 +785,15 @@ class LocalRuntime:
         return self
 
     def stop(self) -> None:
-        for poller in self.pollers:
+        for poller in [*self.pollers, *self.starters]:
             poller.stopping.set()
-        for poller in self.pollers:
+        for poller in [*self.pollers, *self.starters]:
             if poller.is_alive():
                 poller.join(timeout=10)
+        if self._tasks:
+            self._tasks.shutdown()
+            self._tasks.server_close()
+            self._tasks = None
         if self._http:
             self._http.shutdown()
             self._http.server_close()
@@ -703,7 +808,8 @@ class LocalRuntime:
 
     def quiet_for(self, seconds: float) -> bool:
         """Nothing ran and no source had anything for ``seconds``: nothing more will happen by itself."""
-        return (time.monotonic() - self.last_activity >= seconds and all(p.idle.is_set() for p in self.pollers)
+        return (time.monotonic() - self.last_activity >= seconds
+                and all(p.idle.is_set() for p in [*self.pollers, *self.starters])
                 and not any(f.busy for f in self.functions.values()))
 
     def settle(self, timeout: float = 30.0, quiet_for: float = 0.6) -> bool:
@@ -711,7 +817,8 @@ class LocalRuntime:
         deadline = time.monotonic() + timeout
         quiet_since = None
         while time.monotonic() < deadline:
-            if all(p.idle.is_set() for p in self.pollers) and not any(f.busy for f in self.functions.values()):
+            if all(p.idle.is_set() for p in [*self.pollers, *self.starters]) \
+                    and not any(f.busy for f in self.functions.values()):
                 quiet_since = quiet_since or time.monotonic()
                 if time.monotonic() - quiet_since >= quiet_for:
                     return True
