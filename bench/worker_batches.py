@@ -3,8 +3,10 @@ batched (issue 17, target 3), both run the same way in moto.
 
     python bench/worker_batches.py [--baseline REF] [--batches N]
 
-Targets: at most 10 calls per 100 records for fulfilment, notifications, high-value review and the
-analytics forwarder, at most 200 for the payments worker. Each worker gets batches of 100 new events,
+Targets: at most 10 calls per 100 records for notifications, high-value review and the analytics
+forwarder, at most 200 for the payments worker. (The fulfilment queue consumer measured by issue 17
+became the fulfilment saga's first step in issue 16: one execution per order, nothing to batch.)
+Each worker gets batches of 100 new events,
 and batches where 10 of the 100 are redeliveries of events applied earlier. Calls are counted at the
 handler's own botocore clients; its own time outside those calls (client ms) is measured apart from
 moto's, and moto's records/s is printed too (in-process moto copies a table on every transaction,
@@ -32,8 +34,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = "33ca14f"  # main before the workers were batched (f3cc71c)
 BATCH = 100
-TARGETS = {"fulfilment": 10, "notifications": 10, "high_value_review": 10, "analytics_forwarder": 10,
-           "payments_worker": 200}
+TARGETS = {"notifications": 10, "high_value_review": 10, "analytics_forwarder": 10, "payments_worker": 200}
 REGION = "us-east-1"
 ORDERS, MARKERS, STREAM = "bench-orders", "bench-idempotency", "bench-activity"
 
@@ -103,11 +104,7 @@ def bodies_for(worker: str, count: int) -> list[str]:
             put_order(order_id, "PENDING")
         bodies = [payment_message(order_id) for order_id in order_ids]
     else:
-        name = "OrderPaid" if worker == "fulfilment" else "OrderPlaced"
-        if worker == "fulfilment":
-            for order_id in order_ids:
-                put_order(order_id, "PAID")
-        bodies = [json.dumps(bridge_event(name, order_id)) for order_id in order_ids]
+        bodies = [json.dumps(bridge_event("OrderPlaced", order_id)) for order_id in order_ids]
     return bodies
 
 

@@ -1,6 +1,7 @@
 """Every flow of the reference system on the local cloud, in one cloud and one test (pytest-xdist
 would split separate tests across workers and start the cloud twice): POST /orders to each consumer,
-cancel, the high-value rule, the signed webhook to PAID with the provider's retry, the jobs, activity
+cancel, the high-value rule, the signed webhook to PAID with the provider's retry, the fulfilment saga
+(carrier callback, and an out-of-stock order compensated), the jobs, activity
 aggregates, poison stream records and a poison message. The routing contract is written in
 tools/local/demo.py, not read from the synth. Then the grants, proven both ways: every (action,
 resource) a role grants was used by a flow, or is kept with its reason in tools/local/grants.py KEPT
@@ -21,24 +22,28 @@ def test_the_reference_system_end_to_end(tmp_path) -> None:
         seen = {consumer: [detail_type for detail_type, _ in driver.deliveries(consumer)] for consumer in demo.CONSUMERS}
         calls = cloud.runtime.calls_by_function()
         report = grants.unused_grants(cloud)
+        executions = sum(len(starter.executions) for starter in cloud.runtime.starters)
     finally:
         cloud.stop()
 
     assert [r.name.split(" -> ")[0].split(":")[0] for r in results] == [
-        "order placed", "order cancelled", "high-value order", "signed payment webhook",
+        "order placed", "order cancelled", "high-value order", "signed payment webhook", "OrderPaid",
         "scheduled jobs fired on demand", "analytics", "poison stream records", "poison message"]
-    # Each subscriber got exactly its rule's events: 6 orders placed, one of them above the threshold,
-    # one cancelled, one paid (its webhook delivered twice), one expired.
+    # Each subscriber got exactly its rule's events: 8 orders placed, one of them above the threshold,
+    # one cancelled, three paid (one webhook delivered twice), one expired.
     assert {c: sorted(set(types)) for c, types in seen.items()} == {
         "notifications-consumer": ["OrderCancelled", "OrderExpired", "OrderPaid", "OrderPlaced"],
         "analytics-consumer": ["OrderCancelled", "OrderExpired", "OrderPaid", "OrderPlaced"],
-        "fulfilment-consumer": ["OrderPaid"],
         "high-value-review-consumer": ["OrderPlaced"],
     }
-    assert seen["fulfilment-consumer"] == ["OrderPaid"]  # one effect for the duplicate webhook
-    assert seen["notifications-consumer"].count("OrderPlaced") == 6
+    assert seen["notifications-consumer"].count("OrderPaid") == 3  # one effect for the duplicate webhook
+    assert seen["notifications-consumer"].count("OrderPlaced") == 8
     payment = next(r for r in results if r.name.startswith("signed payment webhook"))
-    assert "the duplicate webhook had no second effect (one OrderPaid)" in payment.facts
+    assert "the duplicate webhook had no second effect (one OrderPaid, one fulfilment execution)" in payment.facts
+    saga = next(r for r in results if r.name.startswith("OrderPaid -> fulfilment saga"))
+    assert saga.facts[1].startswith("carrier callback (SendTaskSuccess) -> FULFILLED, OrderFulfilled in the outbox")
+    assert "OutOfStockError -> SKU-1 released" in saga.facts[2] and saga.facts[2].endswith("the execution FAILED")
+    assert executions == 3  # one per paid order: the duplicate webhook started no second one
     placed = next(r for r in results if r.name.startswith("order placed"))
     assert "the retried POST (same Idempotency-Key) answered the same order" in placed.facts
     poison = next(r for r in results if r.name.startswith("poison message"))
