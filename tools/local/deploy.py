@@ -664,22 +664,28 @@ def creation_order(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
     Registration order is not enough: an input may be a name the program knows without waiting
     for the resource (a rule names its bus). A resource depends on another when one of its input
     values is that resource's name, or mentions its ARN or URL as a whole word."""
-    handles: list[tuple[int, re.Pattern[str], set[str]]] = []
+    owner_of_word: dict[str, int] = {}
+    names_of: list[set[str]] = []
     for index, resource in enumerate(resources):
         mock = _mock_outputs(resource)
-        words = {v for k, v in mock.items() if k in MOCK_OUTPUTS and isinstance(v, str)
-                 and (v.startswith(("arn:", "https:")) or MOCK_ID.match(v))}
-        names = {v for k, v in mock.items() if k in ("name", "id") and isinstance(v, str) and len(v) > 3}
-        pattern = re.compile("|".join(r"(?<![\w-])" + re.escape(w) + r"(?![\w-])"
-                                      for w in sorted(words, key=len, reverse=True)) or r"(?!x)x")
-        handles.append((index, pattern, names))
+        for key, value in mock.items():
+            if key in MOCK_OUTPUTS and isinstance(value, str) and (value.startswith(("arn:", "https:")) or MOCK_ID.match(value)):
+                owner_of_word.setdefault(value, index)
+        names_of.append({v for k, v in mock.items() if k in ("name", "id") and isinstance(v, str) and len(v) > 3})
+    # A cheap substring test first; the whole-word check only where the word occurs at all.
+    boundaries = {w: re.compile(r"(?<![\w-])" + re.escape(w) + r"(?![\w-])") for w in owner_of_word}
+    owners_of_name: dict[str, set[int]] = {}
+    for index, names in enumerate(names_of):
+        for name in names:
+            owners_of_name.setdefault(name, set()).add(index)
     needs: dict[int, set[int]] = {}
     for index, resource in enumerate(resources):
         text = json.dumps(resource["inputs"])
         # Its own name names nothing else: every alias is "live", a stream and its processor may share one.
-        values = set(_string_leaves(resource["inputs"])) - handles[index][2]
-        needs[index] = {other for other, pattern, names in handles
-                        if other != index and (pattern.search(text) or values & names)}
+        values = set(_string_leaves(resource["inputs"])) - names_of[index]
+        found = {owner for word, owner in owner_of_word.items() if word in text and boundaries[word].search(text)}
+        found |= {owner for value in values for owner in owners_of_name.get(value, ())}
+        needs[index] = found - {index}
     ordered: list[int] = []
     done: set[int] = set()
     pending = list(range(len(resources)))

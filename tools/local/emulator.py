@@ -20,6 +20,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -267,6 +268,8 @@ class Emulator:
         # Where the local runtime will serve Lambda's Invoke API for Step Functions' tasks: chosen
         # now, because the emulator starts before the runtime and reads it at start.
         self.lambda_tasks_port = free_port()
+        self._session = boto3.session.Session()
+        self._session_lock = threading.Lock()
         self._process: subprocess.Popen[str] | None = None
         self.url = ""
         self.admin: Credentials | None = None
@@ -322,8 +325,9 @@ class Emulator:
     def client(self, service: str, credentials: Credentials | None = None) -> Any:
         credentials = credentials or self.admin
         assert credentials is not None, "start() the emulator first"
-        return boto3.session.Session().client(service, endpoint_url=self.url, region_name=REGION,
-                                              config=CLIENT_CONFIG, **credentials.as_client_kwargs())
+        with self._session_lock:  # one session: its loader parses each service model once (a session is not thread-safe)
+            return self._session.client(service, endpoint_url=self.url, region_name=REGION, config=CLIENT_CONFIG,
+                                        **credentials.as_client_kwargs())
 
     def assume_role(self, role_arn: str, session_name: str) -> Credentials:
         """The temporary credentials Lambda would give a function of this role."""
