@@ -223,9 +223,10 @@ def matches_filters(filters: list[dict[str, Any]], record: dict[str, Any]) -> bo
 
 
 class Poller(threading.Thread):
-    """Base of the event source mappings: polls until stopped, invoking its function."""
+    """Base of the event source mappings (and of what EventBridge does with a target): polls until
+    stopped, invoking its function."""
 
-    def __init__(self, mapping: dict[str, Any], function: LocalFunction, runtime: LocalRuntime) -> None:
+    def __init__(self, mapping: dict[str, Any], function: LocalFunction | None, runtime: LocalRuntime) -> None:
         super().__init__(daemon=True, name=f"poller-{mapping['name']}")
         self.mapping = mapping
         self.inputs = mapping["inputs"]
@@ -586,41 +587,22 @@ class AsyncInvoker(Poller):
             self.trace.add(where, f"gave up ({condition}), no destination: lost")
 
 
-class WorkflowStarter(threading.Thread):
+class WorkflowStarter(Poller):
     """A rule's state machine target: EventBridge starts one execution per event with the target's
     role (the event is the input; EventBridge names the execution, moto would leave it unnamed).
     A start the role may not make goes to the target's DLQ, as EventBridge does after its retries."""
 
     def __init__(self, tap_arn: str, tap: dict[str, Any], runtime: LocalRuntime) -> None:
-        super().__init__(daemon=True, name=f"starter-{tap['rule']}")
-        self.tap, self.runtime = tap, runtime
+        super().__init__({"name": f"starter-{tap['rule']}", "inputs": {"eventSourceArn": tap_arn}}, None, runtime)
+        self.tap = tap
         self.url = runtime.emulator.queue_url(tap_arn)
         self.sqs = runtime.emulator.client("sqs")
-        self.stopping, self.idle = threading.Event(), threading.Event()
         self.executions: list[str] = []
         self.renew()
 
     def renew(self) -> None:
         credentials = self.runtime.emulator.assume_role(self.tap["roleArn"], f"events-{self.tap['rule']}")
         self.states = self.runtime.emulator.client("stepfunctions", credentials=credentials)
-
-    def run(self) -> None:
-        renewed = time.monotonic()
-        while not self.stopping.is_set():
-            if time.monotonic() - renewed > 3000:
-                self.renew()
-                renewed = time.monotonic()
-            try:
-                worked = self.poll_once()
-            except Exception as error:  # keeps going, as EventBridge does
-                self.runtime.trace.add(self.name, f"start failed: {error}")
-                worked = False
-            if worked:
-                self.idle.clear()
-                self.runtime.touch()
-            else:
-                self.idle.set()
-                self.stopping.wait(0.2)
 
     def poll_once(self) -> bool:
         messages = self.sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
@@ -731,6 +713,7 @@ class LocalRuntime:
         for tap_arn, tap in deployed.taps.items():
             if "stateMachine" in tap:
                 self.starters.append(WorkflowStarter(tap_arn, tap, self))
+                self.pollers.append(self.starters[-1])
             else:
                 self.pollers.append(AsyncInvoker(tap_arn, tap, self.function_for(tap["function"]), self))
         self._tasks: ThreadingHTTPServer | None = None
@@ -773,8 +756,6 @@ class LocalRuntime:
         """``pollers=False``: the mappings poll only when a test calls their ``poll_once``."""
         for poller in self.pollers if pollers else ():
             poller.start()
-        for starter in self.starters if pollers else ():
-            starter.start()
         if self.deployed.of_type("aws:sfn/stateMachine:StateMachine"):  # where the emulator sends their tasks
             self._tasks = ThreadingHTTPServer(("127.0.0.1", self.emulator.lambda_tasks_port), _invoke_handler_class(self))
             threading.Thread(target=self._tasks.serve_forever, daemon=True, name="local-lambda-tasks").start()
@@ -785,9 +766,9 @@ class LocalRuntime:
         return self
 
     def stop(self) -> None:
-        for poller in [*self.pollers, *self.starters]:
+        for poller in self.pollers:
             poller.stopping.set()
-        for poller in [*self.pollers, *self.starters]:
+        for poller in self.pollers:
             if poller.is_alive():
                 poller.join(timeout=10)
         if self._tasks:
@@ -808,8 +789,7 @@ class LocalRuntime:
 
     def quiet_for(self, seconds: float) -> bool:
         """Nothing ran and no source had anything for ``seconds``: nothing more will happen by itself."""
-        return (time.monotonic() - self.last_activity >= seconds
-                and all(p.idle.is_set() for p in [*self.pollers, *self.starters])
+        return (time.monotonic() - self.last_activity >= seconds and all(p.idle.is_set() for p in self.pollers)
                 and not any(f.busy for f in self.functions.values()))
 
     def settle(self, timeout: float = 30.0, quiet_for: float = 0.6) -> bool:
@@ -817,8 +797,7 @@ class LocalRuntime:
         deadline = time.monotonic() + timeout
         quiet_since = None
         while time.monotonic() < deadline:
-            if all(p.idle.is_set() for p in [*self.pollers, *self.starters]) \
-                    and not any(f.busy for f in self.functions.values()):
+            if all(p.idle.is_set() for p in self.pollers) and not any(f.busy for f in self.functions.values()):
                 quiet_since = quiet_since or time.monotonic()
                 if time.monotonic() - quiet_since >= quiet_for:
                     return True
