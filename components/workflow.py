@@ -29,7 +29,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.core.alarms import AlarmSpec, build_alarms
-from components.core.asl import LAMBDA_CALLBACK, _walk, definition_problems, function_keys, render
+from components.core.asl import LAMBDA_CALLBACK, definition_problems, function_keys, render, walk_states
 from components.core.context import StackContext
 from components.core.errors import ComponentConfigError
 from components.core.function import BuiltFunction, FunctionSpec, build_function
@@ -92,7 +92,7 @@ def validate(args: WorkflowArgs) -> None:
     used = function_keys(args.definition)
     problems += [f"function {key!r} is granted but no task uses it" for key in args.functions if key not in used]
     if args.express:
-        if any(state.get("Resource") == LAMBDA_CALLBACK for _, state in _walk(args.definition)):
+        if any(state.get("Resource") == LAMBDA_CALLBACK for _, state in walk_states(args.definition)):
             problems.append("an Express workflow cannot wait for a callback (task token): use Standard")
         if isinstance(args.definition.get("TimeoutSeconds"), int) and args.definition["TimeoutSeconds"] > MAX_EXPRESS_SECONDS:
             problems.append(f"an Express workflow runs at most {MAX_EXPRESS_SECONDS} s")

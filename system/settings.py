@@ -20,6 +20,7 @@ from typing import Any
 from components.core.bounds import bounds
 from components.core.defaults import (
     ARCHITECTURES,
+    DEPLOYMENT_CONFIGS,
     FUNCTION_CLASSES,
     LOG_LEVELS,
     LOG_RETENTION_DAYS,
@@ -35,7 +36,6 @@ from components.core.defaults import (
 )
 from components.core.errors import ComponentConfigError
 from components.core.http_api import HttpApiSpec, JwtAuthorizer
-from components.core.rollout import DEPLOYMENT_CONFIGS
 from components.fan_out import FanOutArgs
 from components.platform import PlatformArgs
 from components.scheduled_job import ScheduledJobArgs

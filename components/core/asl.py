@@ -33,6 +33,7 @@ __all__ = [
     "lambda_task",
     "render",
     "retrier",
+    "walk_states",
 ]
 
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
@@ -90,7 +91,7 @@ def lambda_task(function: str, payload: Mapping[str, Any], *, timeout_seconds: i
 def function_keys(definition: Mapping[str, Any]) -> list[str]:
     """The function keys the Lambda tasks of a definition name, in order of first use."""
     found: list[str] = []
-    for _, state in _walk(definition):
+    for _, state in walk_states(definition):
         name = (state.get("Parameters") or {}).get("FunctionName") if state.get("Type") == "Task" else None
         match = _REF.match(name) if isinstance(name, str) else None
         if match and match.group(1) not in found:
@@ -112,7 +113,7 @@ def render(definition: Mapping[str, Any], function_arns: Mapping[str, str]) -> s
     return json.dumps(substitute(definition), sort_keys=False)
 
 
-def _walk(machine: Mapping[str, Any], path: str = "States") -> list[tuple[str, Mapping[str, Any]]]:
+def walk_states(machine: Mapping[str, Any], path: str = "States") -> list[tuple[str, Mapping[str, Any]]]:
     """Every state with its path, nested branches and item processors included."""
     found: list[tuple[str, Mapping[str, Any]]] = []
     for name, state in (machine.get("States") or {}).items():
@@ -121,10 +122,10 @@ def _walk(machine: Mapping[str, Any], path: str = "States") -> list[tuple[str, M
         where = f"{path}.{name}"
         found.append((where, state))
         for index, branch in enumerate(state.get("Branches") or []):
-            found += _walk(branch, f"{where}.Branches[{index}].States")
+            found += walk_states(branch, f"{where}.Branches[{index}].States")
         processor = state.get("ItemProcessor") or state.get("Iterator")
         if isinstance(processor, Mapping):
-            found += _walk(processor, f"{where}.ItemProcessor.States")
+            found += walk_states(processor, f"{where}.ItemProcessor.States")
     return found
 
 

@@ -18,8 +18,11 @@ from components.core.errors import ComponentConfigError
 from components.runtime.idempotency_schema import IDEMPOTENCY_TTL_FALLBACK_SECONDS
 
 __all__ = [
+    "ALL_AT_ONCE",
     "ARCHITECTURES",
+    "DEPLOYMENT_CONFIGS",
     "FUNCTION_CLASSES",
+    "GRADUAL_CONFIGS",
     "LOG_LEVELS",
     "LOG_RETENTION_DAYS",
     "MAX_API_TIMEOUT_SECONDS",
@@ -51,7 +54,21 @@ MAX_API_TIMEOUT_SECONDS = 29
 # Lambda PutFunctionEventInvokeConfig: MaximumEventAgeInSeconds is 60-21600 (botocore's lambda model).
 MAX_ASYNC_EVENT_AGE_SECONDS = 21600
 _NAME = re.compile(r"^[a-z][a-z0-9-]{1,30}$")
-
+# How new code reaches traffic (FunctionProfile.deployment): at once, or one of CodeDeploy's
+# predefined Lambda configurations ("Deployment configurations on an AWS Lambda compute platform",
+# CodeDeploy User Guide) -> minutes until all traffic is on the new version. components/core/rollout.py.
+ALL_AT_ONCE = "AllAtOnce"
+GRADUAL_CONFIGS: Mapping[str, int] = {
+    "Canary10Percent5Minutes": 5,
+    "Canary10Percent10Minutes": 10,
+    "Canary10Percent15Minutes": 15,
+    "Canary10Percent30Minutes": 30,
+    "Linear10PercentEvery1Minute": 10,
+    "Linear10PercentEvery2Minutes": 20,
+    "Linear10PercentEvery3Minutes": 30,
+    "Linear10PercentEvery10Minutes": 100,
+}
+DEPLOYMENT_CONFIGS = (ALL_AT_ONCE, *GRADUAL_CONFIGS)
 
 @dataclass(frozen=True)
 class FunctionProfile:
@@ -163,8 +180,6 @@ class StackDefaults:
             problems.append(f"log retention {self.log_retention_days} days is not a value CloudWatch Logs accepts")
         if self.log_level not in LOG_LEVELS:
             problems.append(f"log level {self.log_level!r} must be one of {', '.join(LOG_LEVELS)}")
-        from components.core.rollout import DEPLOYMENT_CONFIGS
-
         problems += [f"profile '{name}': deployment {profile.deployment!r} must be one of {', '.join(DEPLOYMENT_CONFIGS)}"
                      for name, profile in self.profiles.items() if profile.deployment not in DEPLOYMENT_CONFIGS]
         missing = [c for c in FUNCTION_CLASSES if c not in self.profiles]

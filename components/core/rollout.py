@@ -32,6 +32,7 @@ import pulumi
 import pulumi.dynamic
 import pulumi_aws as aws
 
+from components.core.defaults import ALL_AT_ONCE, DEPLOYMENT_CONFIGS, GRADUAL_CONFIGS
 from components.core.errors import ComponentConfigError
 from components.core.iam import policy_document, service_assume_role_policy
 
@@ -56,19 +57,6 @@ __all__ = [
     "shift_minutes",
 ]
 
-ALL_AT_ONCE = "AllAtOnce"
-# CodeDeploy's predefined Lambda configurations -> minutes until all traffic is on the new version.
-GRADUAL_CONFIGS: Mapping[str, int] = {
-    "Canary10Percent5Minutes": 5,
-    "Canary10Percent10Minutes": 10,
-    "Canary10Percent15Minutes": 15,
-    "Canary10Percent30Minutes": 30,
-    "Linear10PercentEvery1Minute": 10,
-    "Linear10PercentEvery2Minutes": 20,
-    "Linear10PercentEvery3Minutes": 30,
-    "Linear10PercentEvery10Minutes": 100,
-}
-DEPLOYMENT_CONFIGS = (ALL_AT_ONCE, *GRADUAL_CONFIGS)
 # CodeDeploy's quota: at most 10 CloudWatch alarms in a deployment group's alarm configuration.
 MAX_ROLLBACK_ALARMS = 10
 # Roll back when an alarm stops the deployment and when it fails (a hook failed, the alias could not move).

@@ -80,9 +80,9 @@ def test_nested_branches_and_map_items_are_checked_too() -> None:
 
 
 def test_the_saga_retries_lambdas_transient_errors_with_backoff_and_jitter() -> None:
-    from components.core.asl import _walk
+    from components.core.asl import walk_states
 
-    tasks = [s for _, s in _walk(saga_definition()) if s.get("Type") == "Task"]
+    tasks = [s for _, s in walk_states(saga_definition()) if s.get("Type") == "Task"]
     assert len(tasks) == 11
     assert all(t["Retry"] == [retrier()] for t in tasks)
     assert retrier() == {"ErrorEquals": ["Lambda.ServiceException", "Lambda.AWSLambdaException",
